@@ -1,0 +1,1 @@
+"""webstack's reusable components: network, storage, database and app hosting."""

@@ -1,0 +1,43 @@
+"""IAM policy documents as data, rendered to JSON once, so no component hand-writes policy strings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+Statement = Mapping[str, Any]
+
+
+def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:
+    """A policy document whose statements may hold Outputs (ARNs of resources being created)."""
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def service_trust_policy(
+    service: str, condition: Mapping[str, Any] | None = None
+) -> pulumi.Output[str]:
+    """Lets one AWS service assume a role, optionally only under `condition` (for example the
+    `aws:SourceAccount` confused-deputy guard AWS recommends for service roles)."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if condition is not None:
+        statement["Condition"] = condition
+    return policy_document([statement])
+
+
+def managed_policy_arn(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The ARN of an AWS managed policy in the partition the provider deploys to."""
+    partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+    return partition.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/{name}")
+
+
+def account_id(parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The account the provider deploys to."""
+    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+    return identity.account_id

@@ -1,0 +1,163 @@
+"""Offline plan: what a stack would create, shown like `pulumi preview`, with no cloud and no CLI.
+
+    python -m tools.plan dev          # or: make plan STACK=dev
+
+Prints the resource tree (components and their children, type, name, key arguments), counts by
+type and the stack outputs, and writes `build/plan-<stack>.json` with secrets redacted. Bad
+config prints the ConfigError message (no traceback) and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from components.settings import ConfigError
+from tools.engine import PROJECT_DIR, Registration, Run, Secret, run_stack
+
+REDACTED = "[secret]"
+# The arguments worth a glance in the tree, per resource type; other types show none.
+KEY_ARGS: dict[str, tuple[str, ...]] = {
+    "pulumi:providers:aws": ("region",),
+    "aws:ec2/vpc:Vpc": ("cidrBlock",),
+    "aws:ec2/subnet:Subnet": ("availabilityZone", "cidrBlock"),
+    "aws:ec2/route:Route": ("destinationCidrBlock",),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("serviceName",),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+    "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
+    "aws:s3/bucketVersioning:BucketVersioning": (),
+    "aws:rds/instance:Instance": ("engine", "engineVersion", "instanceClass", "multiAz"),
+    "aws:rds/parameterGroup:ParameterGroup": ("family",),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("fromPort", "ipProtocol"),
+    "aws:elasticbeanstalk/environment:Environment": ("name", "solutionStackName"),
+    "aws:elasticbeanstalk/applicationVersion:ApplicationVersion": ("name",),
+    "aws:lb/listenerRule:ListenerRule": ("priority",),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
+}
+
+
+def redact(value: Any) -> Any:
+    """JSON-ready inputs: secrets replaced, assets and archives shown by path."""
+    if isinstance(value, Secret):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the RPC layer turns every number into a float
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    path = getattr(value, "path", None)
+    return {"asset": str(path)} if path is not None else repr(value)
+
+
+def plan_document(run: Run, project: str) -> dict[str, Any]:
+    return {
+        "project": project,
+        "stack": run.stack,
+        "resources": [
+            {
+                "type": r.type,
+                "name": r.name,
+                "urn": r.urn,
+                "parent": r.parent,
+                "provider": r.provider,
+                "protect": r.protect,
+                "retainOnDelete": r.retain_on_delete,
+                "inputs": redact(r.inputs),
+                "dependencies": r.dependencies,
+                "propertyDependencies": r.property_dependencies,
+            }
+            for r in run.resources
+        ],
+        "outputs": {
+            k: REDACTED if k in run.secret_outputs else redact(v) for k, v in run.outputs.items()
+        },
+    }
+
+
+def _describe(resource: Registration) -> str:
+    inputs = resource.inputs
+    parts = []
+    for key in KEY_ARGS.get(resource.type, ()):
+        if key in inputs:
+            value = redact(inputs[key])
+            parts.append(f"{key}={value}")
+    if resource.protect:
+        parts.append("[protect]")
+    return "  ".join(parts)
+
+
+def render_tree(run: Run, project: str) -> list[str]:
+    root_name = f"{project}-{run.stack}"
+    children: dict[str, list[Registration]] = {}
+    for resource in run.resources:
+        children.setdefault(resource.parent, []).append(resource)
+    rows: list[tuple[str, str, str]] = [("pulumi:pulumi:Stack", root_name, "")]
+
+    def walk(parent_urn: str, prefix: str) -> None:
+        kids = sorted(children.get(parent_urn, []), key=lambda r: (r.type, r.name))
+        for index, kid in enumerate(kids):
+            last = index == len(kids) - 1
+            rows.append((f"{prefix}{'└─ ' if last else '├─ '}{kid.type}", kid.name, _describe(kid)))
+            walk(kid.urn, prefix + ("   " if last else "│  "))
+
+    stack_urns = {r.parent for r in run.resources if "pulumi:pulumi:Stack::" in r.parent}
+    for urn in sorted(stack_urns) or [""]:
+        walk(urn, "")
+    width_type = max(len(row[0]) for row in rows) + 2
+    width_name = max(len(row[1]) for row in rows) + 2
+    lines = [f"     {'Type':<{width_type}}{'Name':<{width_name}}Plan"]
+    for type_, name, detail in rows:
+        lines.append(f" +   {type_:<{width_type}}{name:<{width_name}}create  {detail}".rstrip())
+    return lines
+
+
+def render(run: Run, project: str) -> str:
+    lines = [f"Previewing stack '{run.stack}' of project '{project}' (offline, Pulumi mocks)", ""]
+    lines += render_tree(run, project)
+    counts = Counter(r.type for r in run.resources)
+    lines += ["", f"Resources: + {len(run.resources) + 1} to create", ""]
+    lines += [f"  {count:>3}  {type_}" for type_, count in sorted(counts.items())]
+    lines += ["", "Outputs:"]
+    for key in sorted(run.outputs):
+        value = REDACTED if key in run.secret_outputs else json.dumps(redact(run.outputs[key]))
+        lines.append(f"    {key}: {value}")
+    for warning in run.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument(
+        "--out", type=Path, default=PROJECT_DIR / "build", help="folder for plan-<stack>.json"
+    )
+    args = parser.parse_args(argv)
+    project = "webstack"
+    try:
+        run = run_stack(args.stack)
+    except ConfigError as error:
+        print(f"error: stack '{args.stack}': {error}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(render(run, project))
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / f"plan-{args.stack}.json"
+    target.write_text(json.dumps(plan_document(run, project), indent=2, sort_keys=True) + "\n")
+    print(
+        f"\nwrote {target.relative_to(PROJECT_DIR) if target.is_relative_to(PROJECT_DIR) else target}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
