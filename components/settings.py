@@ -358,9 +358,14 @@ def _parse_json(raw: str | None) -> Any:
 def _network(s: _Section) -> NetworkSettings:
     d = NetworkSettings()
     vpc_id = s.optional_text("vpcId", _VPC_ID, "a VPC id such as vpc-0123456789abcdef0")
-    subnet = "subnet ids (subnet-0123456789abcdef0)"
-    public = s.text_list("publicSubnetIds", (), lambda v: bool(_SUBNET_ID.fullmatch(v)), subnet)
-    private = s.text_list("privateSubnetIds", (), lambda v: bool(_SUBNET_ID.fullmatch(v)), subnet)
+    # Two of each: an RDS subnet group and an application load balancer both span two zones.
+    subnets = "subnet ids (subnet-0123456789abcdef0) in different zones"
+    public = s.text_list(
+        "publicSubnetIds", (), lambda v: bool(_SUBNET_ID.fullmatch(v)), subnets, min_items=2
+    )
+    private = s.text_list(
+        "privateSubnetIds", (), lambda v: bool(_SUBNET_ID.fullmatch(v)), subnets, min_items=2
+    )
     cidr = s.text("cidrBlock", d.cidr_block, accepted="an IPv4 CIDR block such as 10.0.0.0/16")
     zones = s.integer("availabilityZones", d.availability_zones, 2, 6)
     nat = s.text("natGateways", d.nat_gateways, choices=NAT_MODES)
@@ -368,24 +373,12 @@ def _network(s: _Section) -> NetworkSettings:
     retention = s.integer(
         "flowLogRetentionDays", d.flow_log_retention_days, 1, 3653, LOG_RETENTION_DAYS
     )
-    if vpc_id or public or private:
-        if not (vpc_id and public and private):
+    own_keys = ("vpcId", "publicSubnetIds", "privateSubnetIds")
+    if any(s.has(key) for key in own_keys):
+        if not all(s.has(key) for key in own_keys):
             s.problems.append(
                 f"{s.path}: bringing your own network needs vpcId, publicSubnetIds and "
                 "privateSubnetIds together"
-            )
-        if private and len(private) < 2:
-            s.fail(
-                "privateSubnetIds",
-                list(private),
-                "at least two subnets in different zones (an RDS subnet group spans two zones)",
-            )
-        if public and len(public) < 2:
-            s.fail(
-                "publicSubnetIds",
-                list(public),
-                "at least two subnets in different zones "
-                "(an application load balancer spans two zones)",
             )
         if set(public) & set(private):
             s.problems.append(f"{s.path}: a subnet cannot be both public and private")

@@ -196,6 +196,58 @@ def stack_config(
     return config, secret_keys
 
 
+def answer_invoke(token: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    """What AWS (through the provider) would answer for one invoke of the program."""
+    if token == "aws:index/getCallerIdentity:getCallerIdentity":
+        return {
+            "accountId": ACCOUNT_ID,
+            "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
+            "userId": "AIDAMOCK",
+            "id": ACCOUNT_ID,
+        }
+    if token == "aws:index/getPartition:getPartition":
+        return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+    if token == "aws:index/getRegion:getRegion":
+        return {"region": region, "name": region, "id": region}
+    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+        letters = "abcdef"
+        return {
+            "names": [f"{region}{c}" for c in letters],
+            "zoneIds": [f"use1-az{i}" for i in range(1, len(letters) + 1)],
+            "id": region,
+        }
+    if token == "aws:elasticbeanstalk/getSolutionStack:getSolutionStack":
+        pattern = re.compile(inputs["nameRegex"])
+        matches = [s for s in SOLUTION_STACKS if pattern.search(s)]
+        if not matches:
+            raise ValueError(
+                "Your query returned no results. Please change your search criteria and try again."
+            )
+        return {"name": matches[0], "nameRegex": inputs["nameRegex"], "id": "mock"}
+    if token == "aws:rds/getEngineVersion:getEngineVersion":
+        key = (inputs["engine"], inputs.get("version"))
+        if key not in ENGINE_VERSIONS:
+            raise ValueError(f"no RDS engine versions match the arguments {key}")
+        version, family = ENGINE_VERSIONS[key]
+        return {
+            "engine": key[0],
+            "version": version,
+            "versionActual": version,
+            "parameterGroupFamily": family,
+            "id": version,
+        }
+    if token == "aws:lb/getListener:getListener":
+        arn = inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/")
+        return {
+            "arn": f"{arn}/{_hex(arn, 16)}",
+            "loadBalancerArn": inputs["loadBalancerArn"],
+            "port": inputs["port"],
+            "protocol": "HTTP",
+            "id": arn,
+        }
+    raise NotImplementedError(f"the mock engine has no answer for invoke {token}")
+
+
 class _Mocks(pulumi.runtime.Mocks):
     """Realistic answers for every invoke and resource type the program uses."""
 
@@ -206,56 +258,7 @@ class _Mocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         inputs = unwrap(_mark_secrets(args.args))
         self.run.invokes.append((args.token, inputs))
-        region = self.region
-        token = args.token
-        if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {
-                "accountId": ACCOUNT_ID,
-                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
-                "userId": "AIDAMOCK",
-                "id": ACCOUNT_ID,
-            }
-        if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
-        if token == "aws:index/getRegion:getRegion":
-            return {"region": region, "name": region, "id": region}
-        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = "abcdef"
-            return {
-                "names": [f"{region}{c}" for c in letters],
-                "zoneIds": [f"use1-az{i}" for i in range(1, len(letters) + 1)],
-                "id": region,
-            }
-        if token == "aws:elasticbeanstalk/getSolutionStack:getSolutionStack":
-            pattern = re.compile(inputs["nameRegex"])
-            matches = [s for s in SOLUTION_STACKS if pattern.search(s)]
-            if not matches:
-                raise ValueError(
-                    "Your query returned no results. Please change your search criteria and try again."
-                )
-            return {"name": matches[0], "nameRegex": inputs["nameRegex"], "id": "mock"}
-        if token == "aws:rds/getEngineVersion:getEngineVersion":
-            key = (inputs["engine"], inputs.get("version"))
-            if key not in ENGINE_VERSIONS:
-                raise ValueError(f"no RDS engine versions match the arguments {key}")
-            version, family = ENGINE_VERSIONS[key]
-            return {
-                "engine": key[0],
-                "version": version,
-                "versionActual": version,
-                "parameterGroupFamily": family,
-                "id": version,
-            }
-        if token == "aws:lb/getListener:getListener":
-            arn = inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/")
-            return {
-                "arn": f"{arn}/{_hex(arn, 16)}",
-                "loadBalancerArn": inputs["loadBalancerArn"],
-                "port": inputs["port"],
-                "protocol": "HTTP",
-                "id": arn,
-            }
-        raise NotImplementedError(f"the mock engine has no answer for invoke {token}")
+        return answer_invoke(args.token, inputs, self.region)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = unwrap(_mark_secrets(args.inputs))
@@ -413,11 +416,15 @@ def run_stack(
     stack: str,
     overrides: Mapping[str, Any] | None = None,
     project_dir: Path = PROJECT_DIR,
+    record: Run | None = None,
 ) -> Run:
-    """Run the program for `stack` as `pulumi preview` would, against mocks; raise what it raises."""
+    """Run the program for `stack` as `pulumi preview` would, against mocks; raise what it raises.
+
+    Pass `record` to keep what was registered even when the program raises.
+    """
     config, secret_keys = stack_config(stack, overrides, project_dir)
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
-    run = Run(stack=stack)
+    run = record if record is not None else Run(stack=stack)
     region = config.get("aws:region", "us-east-1")
     # Start from nothing: no root stack, config, outputs or RPCs left by an earlier run.
     settings.reset_options(project=project, stack=stack, preview=True)
@@ -438,13 +445,15 @@ def run_stack(
         def program() -> None:
             runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
 
-        _sync_await(run_pulumi_func(program))
-        root = settings.get_root_resource()
-        exported: dict[str, Any] = dict(getattr(root, "outputs", {}))
-        for key, value in exported.items():
-            output = pulumi.Output.from_input(value)
-            run.outputs[key] = _sync_await(output.future())
-            if _sync_await(output.is_secret()):
-                run.secret_outputs.add(key)
-    settings.reset_options()
+        try:
+            _sync_await(run_pulumi_func(program))
+            root = settings.get_root_resource()
+            exported: dict[str, Any] = dict(getattr(root, "outputs", {}))
+            for key, value in exported.items():
+                output = pulumi.Output.from_input(value)
+                run.outputs[key] = _sync_await(output.future())
+                if _sync_await(output.is_secret()):
+                    run.secret_outputs.add(key)
+        finally:
+            settings.reset_options()
     return run

@@ -137,12 +137,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="folder with Pulumi.yaml (default: this repo)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=PROJECT_DIR / "build", help="folder for plan-<stack>.json"
     )
     args = parser.parse_args(argv)
     project = "webstack"
     try:
-        run = run_stack(args.stack)
+        run = run_stack(args.stack, project_dir=args.project_dir)
     except ConfigError as error:
         print(f"error: stack '{args.stack}': {error}", file=sys.stderr)
         return 2
