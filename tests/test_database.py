@@ -1,0 +1,303 @@
+"""Database: defaults per engine, each option's exact effect, allow_from, no password anywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support import run, statements
+from tools.engine import Registration, Run
+
+INSTANCE = "aws:rds/instance:Instance"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
+def database(**fields: Any) -> Run:
+    return run("dev", {"webstack:database": fields, "webstack:protectData": True})
+
+
+def children(r: Run) -> dict[str, dict[str, Any]]:
+    component = r.one("webstack:database:Database")
+    return {c.name: c.plain_inputs for c in r.children(component)}
+
+
+ENGINES = [
+    # engine, version, family, port, TLS parameter, log exports, extra log parameters
+    ("postgres", "17", "postgres17", 5432, ("rds.force_ssl", "1"), ["postgresql", "upgrade"], []),
+    (
+        "mysql",
+        "8.4",
+        "mysql8.4",
+        3306,
+        ("require_secure_transport", "1"),
+        ["error", "slowquery"],
+        [("slow_query_log", "1")],
+    ),
+    (
+        "mariadb",
+        "11.4",
+        "mariadb11.4",
+        3306,
+        ("require_secure_transport", "1"),
+        ["error", "slowquery"],
+        [("slow_query_log", "1")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("engine", "version", "family", "port", "tls", "logs", "log_params"), ENGINES
+)
+def test_defaults_per_engine(
+    engine: str,
+    version: str,
+    family: str,
+    port: int,
+    tls: tuple[str, str],
+    logs: list[str],
+    log_params: list[tuple[str, str]],
+) -> None:
+    r = database(engine=engine)
+    instance = r.one(INSTANCE).inputs
+    subnet_group = r.one("aws:rds/subnetGroup:SubnetGroup")
+    group = r.one("aws:ec2/securityGroup:SecurityGroup", "database-sg")
+    params = r.one("aws:rds/parameterGroup:ParameterGroup")
+    expected = {
+        "identifier": "webstack-dev-db",
+        "engine": engine,
+        "engineVersion": version,
+        "instanceClass": "db.t4g.micro",
+        "port": port,
+        "dbName": "app",
+        "username": "app_admin",
+        "manageMasterUserPassword": True,
+        "storageType": "gp3",
+        "allocatedStorage": 20,
+        "maxAllocatedStorage": 100,
+        "storageEncrypted": True,
+        "dbSubnetGroupName": subnet_group.outputs["name"],
+        "vpcSecurityGroupIds": [group.id],
+        "parameterGroupName": params.outputs["name"],
+        "publiclyAccessible": False,
+        "multiAz": False,
+        "caCertIdentifier": "rds-ca-rsa2048-g1",
+        "backupRetentionPeriod": 7,
+        "backupWindow": "03:00-04:00",
+        "maintenanceWindow": "sun:04:30-sun:05:30",
+        "copyTagsToSnapshot": True,
+        "deletionProtection": True,
+        "skipFinalSnapshot": False,
+        "autoMinorVersionUpgrade": True,
+        "allowMajorVersionUpgrade": False,
+        "enabledCloudwatchLogsExports": logs,
+        "monitoringInterval": 0,
+        "performanceInsightsEnabled": False,
+    }
+    assert {k: instance[k] for k in expected} == expected
+    assert "monitoringRoleArn" not in instance and "password" not in instance
+    assert params.inputs["family"] == family
+    assert params.inputs["parameters"] == [
+        {"name": tls[0], "value": tls[1], "applyMethod": "immediate"},
+        *({"name": k, "value": v, "applyMethod": "immediate"} for k, v in log_params),
+    ]
+    assert subnet_group.inputs["subnetIds"] == r.outputs["privateSubnetIds"]
+    assert r.outputs["dbPort"] == port
+
+
+def test_log_groups_exist_before_the_instance_with_retention() -> None:
+    r = database()
+    instance = r.one(INSTANCE)
+    groups = [
+        g
+        for g in r.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if g.name.startswith("database-log-")
+    ]
+    assert sorted(g.inputs["name"] for g in groups) == [
+        "/aws/rds/instance/webstack-dev-db/postgresql",
+        "/aws/rds/instance/webstack-dev-db/upgrade",
+    ]
+    assert all(g.inputs["retentionInDays"] == 30 for g in groups)
+    assert {g.urn for g in groups} <= set(instance.dependencies)
+
+
+def test_backup_and_maintenance_windows_do_not_overlap() -> None:
+    inputs = database().one(INSTANCE).inputs
+    backup_end = inputs["backupWindow"].split("-")[1]
+    maintenance_start = inputs["maintenanceWindow"].split("-")[0].split(":", 1)[1]
+    assert backup_end < maintenance_start
+
+
+OPTIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({"instanceClass": "db.r7g.large"}, {"instanceClass": "db.r7g.large"}),
+    (
+        {"allocatedStorage": 50, "maxAllocatedStorage": 200},
+        {"allocatedStorage": 50, "maxAllocatedStorage": 200},
+    ),
+    ({"multiAz": True}, {"multiAz": True}),
+    ({"backupRetentionDays": 30}, {"backupRetentionPeriod": 30}),
+    ({"deletionProtection": False}, {"deletionProtection": False}),
+    ({"engineVersion": "16"}, {"engineVersion": "16"}),
+    ({"dbName": "orders"}, {"dbName": "orders"}),
+    ({"username": "owner"}, {"username": "owner"}),
+    (
+        {"performanceInsights": True},
+        {"performanceInsightsEnabled": True, "performanceInsightsRetentionPeriod": 7},
+    ),
+]
+
+
+@pytest.mark.parametrize(("option", "instance_change"), OPTIONS)
+def test_each_option_changes_exactly_the_instance_argument(
+    option: dict[str, Any], instance_change: dict[str, Any]
+) -> None:
+    before = database().one(INSTANCE).plain_inputs
+    after = database(**option).one(INSTANCE).plain_inputs
+    changed = {k: after.get(k) for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    assert changed == instance_change
+
+
+def test_engine_version_also_picks_the_parameter_group_family() -> None:
+    assert (
+        database(engineVersion="16").one("aws:rds/parameterGroup:ParameterGroup").inputs["family"]
+        == "postgres16"
+    )
+
+
+def test_skipping_the_final_snapshot_drops_the_random_suffix() -> None:
+    before = children(database())
+    after = children(database(skipFinalSnapshot=True))
+    assert set(before) - set(after) == {"database-final-snapshot-suffix"}
+    instance = database(skipFinalSnapshot=True).one(INSTANCE).inputs
+    assert instance["skipFinalSnapshot"] is True and "finalSnapshotIdentifier" not in instance
+
+
+def test_final_snapshot_identifier_comes_from_the_random_resource() -> None:
+    r = database()
+    suffix = r.one("random:index/randomId:RandomId")
+    instance = r.one(INSTANCE)
+    assert suffix.inputs["byteLength"] == 4
+    assert suffix.inputs["keepers"] == {"identifier": "webstack-dev-db"}
+    assert (
+        instance.inputs["finalSnapshotIdentifier"]
+        == f"webstack-dev-db-final-{suffix.outputs['hex']}"
+    )
+    assert suffix.urn in instance.property_dependencies["finalSnapshotIdentifier"]
+
+
+def test_parameters_and_log_exports_reach_the_groups() -> None:
+    r = database(
+        parameters={"log_min_duration_statement": 500},
+        logExports=["postgresql"],
+        logRetentionDays=90,
+    )
+    params = r.one("aws:rds/parameterGroup:ParameterGroup").inputs["parameters"]
+    assert {
+        "name": "log_min_duration_statement",
+        "value": "500",
+        "applyMethod": "pending-reboot",
+    } in params
+    assert r.one(INSTANCE).inputs["enabledCloudwatchLogsExports"] == ["postgresql"]
+    (group,) = [
+        g
+        for g in r.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if g.name.startswith("database-log-")
+    ]
+    assert group.inputs["retentionInDays"] == 90
+
+
+def test_a_user_value_for_a_log_parameter_wins() -> None:
+    params = (
+        database(engine="mysql", parameters={"slow_query_log": "0"})
+        .one("aws:rds/parameterGroup:ParameterGroup")
+        .inputs["parameters"]
+    )
+    assert [p for p in params if p["name"] == "slow_query_log"] == [
+        {"name": "slow_query_log", "value": "0", "applyMethod": "pending-reboot"}
+    ]
+
+
+def test_monitoring_role_exists_only_when_monitoring_is_on() -> None:
+    assert not [
+        x for x in database().of_type("aws:iam/role:Role") if x.name == "database-monitoring-role"
+    ]
+    r = database(monitoringInterval=30)
+    role = r.one("aws:iam/role:Role", "database-monitoring-role")
+    (trust,) = statements(role, "assumeRolePolicy")
+    assert trust["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    attachment = r.one(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "database-monitoring-policy"
+    )
+    assert (
+        attachment.inputs["policyArn"]
+        == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    )
+    instance = r.one(INSTANCE).inputs
+    assert (instance["monitoringInterval"], instance["monitoringRoleArn"]) == (
+        30,
+        role.outputs["arn"],
+    )
+
+
+def db_ingress(r: Run) -> list[Registration]:
+    group = r.one("aws:ec2/securityGroup:SecurityGroup", "database-sg")
+    return [x for x in r.of_type(INGRESS) if x.inputs["securityGroupId"] == group.id]
+
+
+@pytest.mark.parametrize(("engine", "port"), [("postgres", 5432), ("mysql", 3306)])
+def test_allow_from_adds_one_rule_from_that_group_on_the_engine_port(
+    engine: str, port: int
+) -> None:
+    r = database(engine=engine)
+    app_group = r.one("aws:ec2/securityGroup:SecurityGroup", "app-instance-sg")
+    (rule,) = db_ingress(r)
+    assert rule.inputs == {
+        "securityGroupId": r.one("aws:ec2/securityGroup:SecurityGroup", "database-sg").id,
+        "referencedSecurityGroupId": app_group.id,
+        "ipProtocol": "tcp",
+        "fromPort": port,
+        "toPort": port,
+        "description": "database port from app-instance-sg",
+    }
+    group = r.one("aws:ec2/securityGroup:SecurityGroup", "database-sg").inputs
+    assert "ingress" not in group and "egress" not in group
+
+
+def test_nothing_reaches_the_database_from_a_cidr() -> None:
+    for stack in ("dev", "prod"):
+        for rule in db_ingress(run(stack)):
+            assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
+
+
+def test_secret_read_grant_is_this_secret_only() -> None:
+    r = database()
+    grant = r.one("aws:iam/rolePolicy:RolePolicy", "database-app-instance-role-secret-read")
+    assert statements(grant) == [
+        {
+            "Sid": "DatabaseSecret",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Resource": r.outputs["dbSecretArn"],
+        }
+    ]
+
+
+def test_no_password_is_an_input_of_any_resource() -> None:
+    for stack in ("dev", "prod"):
+        for resource in run(stack).resources:
+            assert not {"password", "passwordWo", "masterPassword"} & set(resource.inputs), (
+                resource.name
+            )
+
+
+def test_outputs_come_from_the_instance() -> None:
+    r = database()
+    instance = r.one(INSTANCE).outputs
+    assert r.outputs["dbAddress"] == instance["address"]
+    assert r.outputs["dbSecretArn"] == instance["masterUserSecrets"][0]["secretArn"]
+    assert r.outputs["dbName"] == "app"
+
+
+def test_instance_is_protected_only_with_protect_data() -> None:
+    assert run("prod").one(INSTANCE).protect is True
+    assert run("dev").one(INSTANCE).protect is False
