@@ -1,0 +1,511 @@
+"""App hosting: the option settings as data, AWS's option table, IAM, HTTPS and the redirect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.hosting import bundle_digest
+from components.settings import ConfigError
+from tests.support import run, statements
+from tools.engine import PROJECT_DIR, Run
+
+ENV = "aws:elasticbeanstalk/environment:Environment"
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
+
+# The options Elastic Beanstalk documents in the namespaces webstack uses ("General options for
+# all environments" and "Configuring an Application Load Balancer" in the EB developer guide; the
+# ones webstack sends are also listed in shared/REFERENCE.md). An option outside this table would
+# fail `pulumi up` with "Invalid option specification", which no mock would show.
+AWS_OPTIONS: dict[str, set[str]] = {
+    "aws:ec2:vpc": {
+        "VPCId",
+        "Subnets",
+        "ELBSubnets",
+        "ELBScheme",
+        "DBSubnets",
+        "AssociatePublicIpAddress",
+    },
+    "aws:autoscaling:launchconfiguration": {
+        "IamInstanceProfile",
+        "SecurityGroups",
+        "DisableIMDSv1",
+        "RootVolumeType",
+        "RootVolumeSize",
+        "RootVolumeIOPS",
+        "RootVolumeThroughput",
+        "MonitoringInterval",
+        "EC2KeyName",
+        "ImageId",
+        "InstanceType",
+        "SSHSourceRestriction",
+        "BlockDeviceMappings",
+    },
+    "aws:ec2:instances": {
+        "InstanceTypes",
+        "EnableSpot",
+        "SpotFleetOnDemandBase",
+        "SpotFleetOnDemandAboveBasePercentage",
+        "SpotMaxPrice",
+        "SupportedArchitectures",
+    },
+    "aws:autoscaling:asg": {
+        "MinSize",
+        "MaxSize",
+        "Availability Zones",
+        "Cooldown",
+        "Custom Availability Zones",
+        "EnableCapacityRebalancing",
+    },
+    "aws:autoscaling:trigger": {
+        "MeasureName",
+        "Statistic",
+        "Unit",
+        "LowerThreshold",
+        "UpperThreshold",
+        "BreachDuration",
+        "Period",
+        "EvaluationPeriods",
+        "LowerBreachScaleIncrement",
+        "UpperBreachScaleIncrement",
+    },
+    "aws:autoscaling:updatepolicy:rollingupdate": {
+        "RollingUpdateEnabled",
+        "RollingUpdateType",
+        "MinInstancesInService",
+        "MaxBatchSize",
+        "PauseTime",
+        "Timeout",
+    },
+    "aws:elasticbeanstalk:command": {
+        "DeploymentPolicy",
+        "BatchSizeType",
+        "BatchSize",
+        "Timeout",
+        "IgnoreHealthCheck",
+    },
+    "aws:elasticbeanstalk:environment": {
+        "EnvironmentType",
+        "ServiceRole",
+        "LoadBalancerType",
+        "LoadBalancerIsShared",
+    },
+    "aws:elasticbeanstalk:healthreporting:system": {
+        "SystemType",
+        "ConfigDocument",
+        "EnhancedHealthAuthEnabled",
+        "HealthCheckSuccessThreshold",
+    },
+    "aws:elasticbeanstalk:managedactions": {
+        "ManagedActionsEnabled",
+        "PreferredStartTime",
+        "ServiceRoleForManagedUpdates",
+    },
+    "aws:elasticbeanstalk:managedactions:platformupdate": {"UpdateLevel", "InstanceRefreshEnabled"},
+    "aws:elasticbeanstalk:cloudwatch:logs": {"StreamLogs", "DeleteOnTerminate", "RetentionInDays"},
+    "aws:elasticbeanstalk:cloudwatch:logs:health": {
+        "HealthStreamingEnabled",
+        "DeleteOnTerminate",
+        "RetentionInDays",
+    },
+    "aws:elbv2:loadbalancer": {
+        "SecurityGroups",
+        "ManagedSecurityGroup",
+        "AccessLogsS3Enabled",
+        "AccessLogsS3Bucket",
+        "AccessLogsS3Prefix",
+        "IdleTimeout",
+    },
+    "aws:elbv2:listener:default": {
+        "ListenerEnabled",
+        "DefaultProcess",
+        "Protocol",
+        "Rules",
+        "SSLCertificateArns",
+        "SSLPolicy",
+    },
+    "aws:elbv2:listener:443": {
+        "ListenerEnabled",
+        "DefaultProcess",
+        "Protocol",
+        "Rules",
+        "SSLCertificateArns",
+        "SSLPolicy",
+    },
+    "aws:elasticbeanstalk:environment:process:default": {
+        "Port",
+        "Protocol",
+        "HealthCheckPath",
+        "MatcherHTTPCode",
+        "HealthCheckInterval",
+        "HealthCheckTimeout",
+        "HealthyThresholdCount",
+        "UnhealthyThresholdCount",
+        "DeregistrationDelay",
+        "StickinessEnabled",
+        "StickinessLBCookieDuration",
+        "StickinessType",
+    },
+}
+ENV_VARS = "aws:elasticbeanstalk:application:environment"
+
+
+def setting_rows(r: Run) -> list[tuple[str, str, Any]]:
+    env = r.one(ENV)
+    for setting in env.plain_inputs["settings"]:
+        assert setting["resource"] == ""
+    return [(s["namespace"], s["name"], s["value"]) for s in env.plain_inputs["settings"]]
+
+
+def ids(r: Run) -> dict[str, Any]:
+    """The values that come from other resources, looked up in the run."""
+    return {
+        "vpc": r.outputs["vpcId"],
+        "public": ",".join(r.outputs["publicSubnetIds"]),
+        "private": ",".join(r.outputs["privateSubnetIds"]),
+        "profile": r.one("aws:iam/instanceProfile:InstanceProfile").outputs["name"],
+        "instance_sg": r.one("aws:ec2/securityGroup:SecurityGroup", "app-instance-sg").id,
+        "lb_sg": r.one("aws:ec2/securityGroup:SecurityGroup", "app-lb-sg").id,
+        "service_role": r.one("aws:iam/role:Role", "app-service-role").outputs["arn"],
+    }
+
+
+def expected_rows(
+    r: Run,
+    *,
+    app_subnets: str,
+    public_ip: str,
+    instance_types: str,
+    min_size: str,
+    max_size: str,
+    policy: str,
+    retention: str,
+) -> list[tuple[str, str, Any]]:
+    v = ids(r)
+    env = [
+        ("AWS_REGION", "us-east-1"),
+        ("BUCKET_NAME", r.outputs["bucketName"]),
+        ("DB_HOST", r.outputs["dbAddress"]),
+        ("DB_NAME", "app"),
+        ("DB_PORT", "5432"),
+        ("DB_SECRET_ARN", r.outputs["dbSecretArn"]),
+    ]
+    rows = [
+        ("aws:autoscaling:asg", "MaxSize", max_size),
+        ("aws:autoscaling:asg", "MinSize", min_size),
+        ("aws:autoscaling:launchconfiguration", "DisableIMDSv1", "true"),
+        ("aws:autoscaling:launchconfiguration", "IamInstanceProfile", v["profile"]),
+        ("aws:autoscaling:launchconfiguration", "RootVolumeType", "gp3"),
+        ("aws:autoscaling:launchconfiguration", "SecurityGroups", v["instance_sg"]),
+        ("aws:autoscaling:trigger", "LowerThreshold", "20"),
+        ("aws:autoscaling:trigger", "MeasureName", "CPUUtilization"),
+        ("aws:autoscaling:trigger", "Statistic", "Average"),
+        ("aws:autoscaling:trigger", "Unit", "Percent"),
+        ("aws:autoscaling:trigger", "UpperThreshold", "70"),
+        ("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateEnabled", "true"),
+        ("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateType", "Health"),
+        ("aws:ec2:instances", "InstanceTypes", instance_types),
+        ("aws:ec2:vpc", "AssociatePublicIpAddress", public_ip),
+        ("aws:ec2:vpc", "ELBScheme", "public"),
+        ("aws:ec2:vpc", "ELBSubnets", v["public"]),
+        ("aws:ec2:vpc", "Subnets", app_subnets),
+        ("aws:ec2:vpc", "VPCId", v["vpc"]),
+        *((ENV_VARS, key, value) for key, value in env),
+        ("aws:elasticbeanstalk:cloudwatch:logs", "DeleteOnTerminate", "false"),
+        ("aws:elasticbeanstalk:cloudwatch:logs", "RetentionInDays", retention),
+        ("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs", "true"),
+        ("aws:elasticbeanstalk:cloudwatch:logs:health", "DeleteOnTerminate", "false"),
+        ("aws:elasticbeanstalk:cloudwatch:logs:health", "HealthStreamingEnabled", "true"),
+        ("aws:elasticbeanstalk:cloudwatch:logs:health", "RetentionInDays", retention),
+        ("aws:elasticbeanstalk:command", "DeploymentPolicy", policy),
+        ("aws:elasticbeanstalk:environment", "EnvironmentType", "LoadBalanced"),
+        ("aws:elasticbeanstalk:environment", "LoadBalancerType", "application"),
+        ("aws:elasticbeanstalk:environment", "ServiceRole", v["service_role"]),
+        ("aws:elasticbeanstalk:environment:process:default", "HealthCheckPath", "/health"),
+        ("aws:elasticbeanstalk:environment:process:default", "MatcherHTTPCode", "200"),
+        ("aws:elasticbeanstalk:environment:process:default", "Port", "80"),
+        ("aws:elasticbeanstalk:environment:process:default", "Protocol", "HTTP"),
+        ("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
+        ("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled", "true"),
+        ("aws:elasticbeanstalk:managedactions", "PreferredStartTime", "Sun:03:00"),
+        ("aws:elasticbeanstalk:managedactions", "ServiceRoleForManagedUpdates", v["service_role"]),
+        ("aws:elasticbeanstalk:managedactions:platformupdate", "UpdateLevel", "minor"),
+        ("aws:elbv2:listener:default", "ListenerEnabled", "true"),
+        ("aws:elbv2:loadbalancer", "ManagedSecurityGroup", v["lb_sg"]),
+        ("aws:elbv2:loadbalancer", "SecurityGroups", v["lb_sg"]),
+    ]
+    return rows
+
+
+def test_dev_settings_in_full() -> None:
+    r = run("dev")
+    v = ids(r)
+    assert setting_rows(r) == expected_rows(
+        r,
+        app_subnets=v["public"],
+        public_ip="true",
+        instance_types="t3.micro",
+        min_size="1",
+        max_size="1",
+        policy="AllAtOnce",
+        retention="3",
+    )
+
+
+def test_prod_settings_in_full() -> None:
+    r = run("prod")
+    v = ids(r)
+    assert setting_rows(r) == expected_rows(
+        r,
+        app_subnets=v["private"],
+        public_ip="false",
+        instance_types="t3.small,t3a.small",
+        min_size="2",
+        max_size="6",
+        policy="Immutable",
+        retention="90",
+    )
+
+
+def test_rolling_deploys_add_their_batch_size() -> None:
+    rows = setting_rows(
+        run("dev", {"webstack:app": {"deploymentPolicy": "Rolling", "maxInstances": 2}})
+    )
+    command = [(n, val) for ns, n, val in rows if ns == "aws:elasticbeanstalk:command"]
+    assert command == [
+        ("BatchSize", "30"),
+        ("BatchSizeType", "Percentage"),
+        ("DeploymentPolicy", "Rolling"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"webstack:app": {"certificateArn": CERT, "deploymentPolicy": "Rolling"}},
+        {"webstack:app": {"managedUpdates": {"enabled": False}}},
+    ],
+)
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_option_sent_is_one_aws_documents(stack: str, overrides: dict[str, Any]) -> None:
+    rows = setting_rows(run(stack, overrides))
+    for namespace, name, _ in rows:
+        if namespace == ENV_VARS:
+            continue
+        assert name in AWS_OPTIONS.get(namespace, set()), (namespace, name)
+    assert not any(ns.startswith("aws:elb:") for ns, _, _ in rows)  # classic ELB options
+    assert rows == sorted(rows, key=lambda row: (row[0], row[1]))
+    assert len({(ns, n) for ns, n, _ in rows}) == len(rows)
+
+
+def test_managed_updates_off_sends_only_the_switch() -> None:
+    rows = setting_rows(run("dev", {"webstack:app": {"managedUpdates": {"enabled": False}}}))
+    managed = [(ns, n, val) for ns, n, val in rows if "managedactions" in ns]
+    assert managed == [("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled", "false")]
+
+
+def test_https_listener_and_redirect_only_with_a_certificate() -> None:
+    plain = run("dev")
+    assert not [ns for ns, _, _ in setting_rows(plain) if ns == "aws:elbv2:listener:443"]
+    assert plain.of_type("aws:lb/listenerRule:ListenerRule") == []
+    assert any("certificateArn is not set" in w for w in plain.warnings)
+    assert plain.outputs["appUrl"].startswith("http://")
+
+    secure = run("dev", {"webstack:app": {"certificateArn": CERT}})
+    https = {n: val for ns, n, val in setting_rows(secure) if ns == "aws:elbv2:listener:443"}
+    assert https == {
+        "ListenerEnabled": "true",
+        "Protocol": "HTTPS",
+        "SSLCertificateArns": CERT,
+        "SSLPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    }
+    assert not secure.warnings
+    assert secure.outputs["appUrl"] == "https://" + secure.outputs["appCname"]
+    rule = secure.one("aws:lb/listenerRule:ListenerRule")
+    load_balancer = secure.one(ENV).outputs["loadBalancers"][0]
+    lookup = [args for token, args in secure.invokes if token == "aws:lb/getListener:getListener"]
+    assert lookup == [{"loadBalancerArn": load_balancer, "port": 80}]
+    assert rule.inputs["listenerArn"].startswith(
+        load_balancer.replace(":loadbalancer/", ":listener/")
+    )
+    assert rule.inputs["priority"] == 1
+    assert rule.inputs["actions"] == [
+        {
+            "type": "redirect",
+            "redirect": {"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"},
+        }
+    ]
+    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/*"]}}]
+
+
+def ingress_ports(r: Run, group_name: str) -> set[tuple[Any, ...]]:
+    group = r.one("aws:ec2/securityGroup:SecurityGroup", group_name)
+    return {
+        (
+            x.inputs["fromPort"],
+            x.inputs.get("cidrIpv4")
+            or x.inputs.get("cidrIpv6")
+            or x.inputs["referencedSecurityGroupId"],
+        )
+        for x in r.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if x.inputs["securityGroupId"] == group.id
+    }
+
+
+def test_load_balancer_takes_the_web_and_instances_take_only_the_load_balancer() -> None:
+    plain = run("dev")
+    lb = plain.one("aws:ec2/securityGroup:SecurityGroup", "app-lb-sg").id
+    assert ingress_ports(plain, "app-lb-sg") == {(80, "0.0.0.0/0"), (80, "::/0")}
+    assert ingress_ports(plain, "app-instance-sg") == {(80, lb)}
+    secure = run("dev", {"webstack:app": {"certificateArn": CERT}})
+    assert ingress_ports(secure, "app-lb-sg") == {
+        (80, "0.0.0.0/0"),
+        (80, "::/0"),
+        (443, "0.0.0.0/0"),
+        (443, "::/0"),
+    }
+
+
+def test_public_ips_only_when_instances_sit_in_public_subnets() -> None:
+    for nat, public_ip in (("none", "true"), ("single", "false"), ("perAz", "false")):
+        rows = setting_rows(run("dev", {"webstack:network": {"natGateways": nat}}))
+        assert ("aws:ec2:vpc", "AssociatePublicIpAddress", public_ip) in rows
+
+
+def test_service_role_trust_and_current_managed_policies() -> None:
+    r = run("dev")
+    (trust,) = statements(r.one("aws:iam/role:Role", "app-service-role"), "assumeRolePolicy")
+    assert trust == {
+        "Effect": "Allow",
+        "Principal": {"Service": "elasticbeanstalk.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": "elasticbeanstalk"}},
+    }
+    role_name = r.one("aws:iam/role:Role", "app-service-role").outputs["name"]
+    attached = {
+        a.inputs["policyArn"]
+        for a in r.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["role"] == role_name
+    }
+    assert attached == {
+        "arn:aws:iam::aws:policy/service-role/AWSElasticBeanstalkEnhancedHealth",
+        "arn:aws:iam::aws:policy/AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy",
+    }
+
+
+def test_instance_role_has_the_web_tier_and_only_scoped_inline_grants() -> None:
+    r = run("dev")
+    role = r.one("aws:iam/role:Role", "app-instance-role")
+    (trust,) = statements(role, "assumeRolePolicy")
+    assert trust["Principal"] == {"Service": "ec2.amazonaws.com"}
+    attached = [
+        a.inputs["policyArn"]
+        for a in r.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["role"] == role.outputs["name"]
+    ]
+    assert attached == ["arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier"]
+    profile = r.one("aws:iam/instanceProfile:InstanceProfile")
+    assert profile.inputs["role"] == role.outputs["name"]
+    for policy in r.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in statements(policy):
+            actions = (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+            resources = (
+                statement["Resource"]
+                if isinstance(statement["Resource"], list)
+                else [statement["Resource"]]
+            )
+            assert "*" not in actions and not any(a.endswith(":*") for a in actions), policy.name
+            assert "*" not in resources, policy.name
+
+
+def test_application_keeps_a_bounded_number_of_versions() -> None:
+    r = run("dev")
+    application = r.one("aws:elasticbeanstalk/application:Application")
+    assert application.inputs["appversionLifecycle"] == {
+        "serviceRole": r.one("aws:iam/role:Role", "app-service-role").outputs["arn"],
+        "maxCount": 50,
+        "deleteSourceFromS3": True,
+    }
+
+
+def test_the_sample_app_is_zipped_uploaded_and_deployed() -> None:
+    r = run("dev")
+    label = f"webstack-dev-{bundle_digest(PROJECT_DIR / 'app')}"
+    bundle = r.one("aws:s3/bucketObjectv2:BucketObjectv2")
+    versions_bucket = r.one("aws:s3/bucket:Bucket", "app-versions-bucket")
+    assert bundle.inputs["bucket"] == versions_bucket.id
+    assert bundle.inputs["key"] == f"{label}.zip"
+    assert str(bundle.inputs["source"].path) == "app"
+    version = r.one("aws:elasticbeanstalk/applicationVersion:ApplicationVersion")
+    assert (version.inputs["name"], version.inputs["key"]) == (label, f"{label}.zip")
+    env = r.one(ENV).inputs
+    assert env["version"] == label
+    assert env["solutionStackName"] == "64bit Amazon Linux 2023 v4.7.2 running Python 3.12"
+    assert env["tier"] == "WebServer"
+
+
+def test_bundle_digest_changes_exactly_when_the_app_does(tmp_path: Any) -> None:
+    (tmp_path / "application.py").write_text("a")
+    first = bundle_digest(tmp_path)
+    assert bundle_digest(tmp_path) == first
+    (tmp_path / "application.py").write_text("b")
+    assert bundle_digest(tmp_path) != first
+
+
+def test_exact_solution_stack_skips_the_lookup() -> None:
+    name = "64bit Amazon Linux 2023 v4.6.0 running Python 3.12"
+    r = run("dev", {"webstack:app": {"solutionStackName": name}})
+    assert r.one(ENV).inputs["solutionStackName"] == name
+    assert not [t for t, _ in r.invokes if t.endswith("getSolutionStack")]
+
+
+def test_platform_regex_is_anchored_to_amazon_linux_2023() -> None:
+    (args,) = [a for t, a in run("dev").invokes if t.endswith("getSolutionStack")]
+    assert args == {
+        "mostRecent": True,
+        "nameRegex": r"^64bit Amazon Linux 2023 v\d+\.\d+\.\d+ running (?:Python 3.12)$",
+    }
+
+
+def test_no_secret_in_any_environment_variable() -> None:
+    for stack in ("dev", "prod"):
+        env = {n: val for ns, n, val in setting_rows(run(stack)) if ns == ENV_VARS}
+        assert set(env) == {
+            "AWS_REGION",
+            "BUCKET_NAME",
+            "DB_HOST",
+            "DB_NAME",
+            "DB_PORT",
+            "DB_SECRET_ARN",
+        }
+        assert env["DB_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
+        for name in env:
+            assert not any(word in name for word in ("PASSWORD", "TOKEN", "KEY")), name
+
+
+def test_user_environment_variables_join_the_ones_webstack_sets() -> None:
+    rows = setting_rows(
+        run("dev", {"webstack:app": {"environmentVariables": {"LOG_LEVEL": "debug"}}})
+    )
+    assert (ENV_VARS, "LOG_LEVEL", "debug") in rows
+
+
+@pytest.mark.parametrize(
+    ("app", "message"),
+    [
+        ({"platform": "Python (3"}, "webstack:app.platform: 'Python (3' is not valid"),
+        (
+            {"minInstances": 4, "maxInstances": 2},
+            "webstack:app.minInstances: 4 is greater than maxInstances (2)",
+        ),
+    ],
+)
+def test_bad_platform_or_min_over_max_is_a_config_error(app: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        run("dev", {"webstack:app": app})
