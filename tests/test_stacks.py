@@ -1,0 +1,213 @@
+"""The shipped stacks, from their real stack files: outputs, wiring, protection, tags, secrets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support import option_settings, run, statements
+from tools.engine import SECRET_PLACEHOLDER, Run
+
+STACKS = ["dev", "prod"]
+OUTPUTS = {
+    "region",
+    "vpcId",
+    "publicSubnetIds",
+    "privateSubnetIds",
+    "bucketName",
+    "bucketArn",
+    "dbAddress",
+    "dbPort",
+    "dbName",
+    "dbSecretArn",
+    "dbSecurityGroupId",
+    "appName",
+    "appEnvironmentName",
+    "appUrl",
+    "appCname",
+    "appSecurityGroupId",
+    "appInstanceRoleArn",
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_output_is_exported_from_its_source(stack: str) -> None:
+    r = run(stack)
+    out = r.outputs
+    assert set(out) == OUTPUTS
+    vpc = r.one("aws:ec2/vpc:Vpc")
+    bucket = r.one("aws:s3/bucket:Bucket", "storage-bucket")
+    instance = r.one("aws:rds/instance:Instance")
+    env = r.one("aws:elasticbeanstalk/environment:Environment")
+    subnets = {s.name: s.id for s in r.of_type("aws:ec2/subnet:Subnet")}
+    assert out["region"] == "us-east-1"
+    assert out["vpcId"] == vpc.id
+    assert out["publicSubnetIds"] == [subnets[n] for n in sorted(subnets) if "public" in n]
+    assert out["privateSubnetIds"] == [subnets[n] for n in sorted(subnets) if "private" in n]
+    assert (out["bucketName"], out["bucketArn"]) == (bucket.id, bucket.outputs["arn"])
+    assert (out["dbAddress"], out["dbPort"]) == (
+        instance.outputs["address"],
+        instance.outputs["port"],
+    )
+    assert out["dbName"] == instance.inputs["dbName"]
+    assert out["dbSecretArn"] == instance.outputs["masterUserSecrets"][0]["secretArn"]
+    assert (
+        out["dbSecurityGroupId"] == r.one("aws:ec2/securityGroup:SecurityGroup", "database-sg").id
+    )
+    assert out["appName"] == r.one("aws:elasticbeanstalk/application:Application").outputs["name"]
+    assert (out["appEnvironmentName"], out["appCname"]) == (
+        env.outputs["name"],
+        env.outputs["cname"],
+    )
+    assert out["appUrl"] == f"http://{env.outputs['cname']}"
+    assert (
+        out["appSecurityGroupId"]
+        == r.one("aws:ec2/securityGroup:SecurityGroup", "app-instance-sg").id
+    )
+    assert (
+        out["appInstanceRoleArn"] == r.one("aws:iam/role:Role", "app-instance-role").outputs["arn"]
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_database_is_reachable_only_from_the_app_group(stack: str) -> None:
+    r = run(stack)
+    db_group = r.outputs["dbSecurityGroupId"]
+    rules = [
+        x.inputs
+        for x in r.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if x.inputs["securityGroupId"] == db_group
+    ]
+    assert rules == [
+        {
+            "securityGroupId": db_group,
+            "referencedSecurityGroupId": r.outputs["appSecurityGroupId"],
+            "ipProtocol": "tcp",
+            "fromPort": 5432,
+            "toPort": 5432,
+            "description": "database port from app-instance-sg",
+        }
+    ]
+    assert r.one("aws:rds/instance:Instance").inputs["vpcSecurityGroupIds"] == [db_group]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_instance_role_reaches_only_this_bucket_and_this_secret(stack: str) -> None:
+    r = run(stack)
+    role_id = r.one("aws:iam/role:Role", "app-instance-role").id
+    versions = r.one("aws:s3/bucket:Bucket", "app-versions-bucket").outputs["arn"]
+    resources: set[str] = set()
+    for policy in r.of_type("aws:iam/rolePolicy:RolePolicy"):
+        if policy.inputs["role"] == role_id:
+            for statement in statements(policy):
+                assert statement["Effect"] == "Allow"
+                found = statement["Resource"]
+                resources |= set(found if isinstance(found, list) else [found])
+    bucket = r.outputs["bucketArn"]
+    assert resources == {bucket, f"{bucket}/*", versions, f"{versions}/*", r.outputs["dbSecretArn"]}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_environment_variables_are_the_contract(stack: str) -> None:
+    r = run(stack)
+    env = {
+        name: value
+        for (namespace, name), value in option_settings(r).items()
+        if namespace == "aws:elasticbeanstalk:application:environment"
+    }
+    assert env == {
+        "BUCKET_NAME": r.outputs["bucketName"],
+        "DB_HOST": r.outputs["dbAddress"],
+        "DB_PORT": str(r.outputs["dbPort"]),
+        "DB_NAME": r.outputs["dbName"],
+        "DB_SECRET_ARN": r.outputs["dbSecretArn"],
+        "AWS_REGION": r.outputs["region"],
+    }
+
+
+def test_data_protection_is_on_in_prod_and_off_in_dev() -> None:
+    prod, dev = run("prod"), run("dev")
+    for r, on in ((prod, True), (dev, False)):
+        bucket = r.one("aws:s3/bucket:Bucket", "storage-bucket")
+        instance = r.one("aws:rds/instance:Instance")
+        assert (bucket.protect, bucket.retain_on_delete, instance.protect) == (on, on, on)
+        assert instance.inputs["deletionProtection"] is on
+        assert instance.inputs["skipFinalSnapshot"] is not on
+        assert bucket.inputs["forceDestroy"] is not on
+    # nothing else is protected: tearing down a stack only stops at its data
+    assert {r.name for r in prod.resources if r.protect} == {"storage-bucket", "database-instance"}
+
+
+def test_dev_is_the_cheap_footprint_and_prod_the_resilient_one() -> None:
+    dev, prod = run("dev"), run("prod")
+    assert (
+        len(dev.of_type("aws:ec2/natGateway:NatGateway")),
+        len(prod.of_type("aws:ec2/natGateway:NatGateway")),
+    ) == (0, 3)
+    dev_db, prod_db = (
+        dev.one("aws:rds/instance:Instance").inputs,
+        prod.one("aws:rds/instance:Instance").inputs,
+    )
+    assert (dev_db["instanceClass"], dev_db["multiAz"]) == ("db.t4g.micro", False)
+    assert (
+        prod_db["multiAz"],
+        prod_db["backupRetentionPeriod"],
+        prod_db["monitoringInterval"],
+    ) == (True, 30, 60)
+    assert prod_db["performanceInsightsEnabled"] is True
+    assert prod.of_type("aws:s3/bucketLogging:BucketLogging") and not dev.of_type(
+        "aws:s3/bucketLogging:BucketLogging"
+    )
+    assert (
+        option_settings(prod)[("aws:elasticbeanstalk:command", "DeploymentPolicy")] == "Immutable"
+    )
+    assert (
+        option_settings(dev)[("aws:autoscaling:asg", "MaxSize")],
+        option_settings(prod)[("aws:autoscaling:asg", "MaxSize")],
+    ) == ("1", "6")
+
+
+def provider_of(r: Run) -> tuple[str, dict[str, str]]:
+    provider = r.one("pulumi:providers:aws")
+    # Provider inputs reach the engine as JSON strings.
+    tags: dict[str, str] = json.loads(provider.inputs["defaultTags"])["tags"]
+    return f"{provider.urn}::{provider.id}", tags
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_aws_resource_carries_the_stack_tags(stack: str) -> None:
+    r = run(stack)
+    reference, tags = provider_of(r)
+    assert tags == {
+        "environment": stack,
+        "project": "webstack",
+        "stack": stack,
+        "managed-by": "pulumi",
+    }
+    assert r.one("pulumi:providers:aws").inputs["region"] == "us-east-1"
+    aws_resources = [x for x in r.resources if x.type.startswith("aws:")]
+    assert aws_resources
+    for resource in aws_resources:
+        assert resource.provider == reference, resource.name
+
+
+def test_beanstalk_resources_get_no_tag_beanstalk_refuses() -> None:
+    r = run("prod", {"webstack:tags": {"team": "web", "cost-center": "42"}})
+    _, tags = provider_of(r)
+    assert tags["team"] == "web"
+    assert not any(
+        key == "Name" or key.lower().startswith(("aws:", "elasticbeanstalk:")) for key in tags
+    )
+    for resource in r.resources:
+        if resource.type.startswith("aws:elasticbeanstalk/"):
+            assert "tags" not in resource.inputs, resource.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_secret_value_in_any_output_or_environment_variable(stack: str) -> None:
+    r = run(stack)
+    assert r.secret_outputs == set()
+    text = json.dumps(r.outputs) + json.dumps(list(option_settings(r).values()))
+    assert SECRET_PLACEHOLDER not in text
+    assert "password" not in text.lower()
