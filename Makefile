@@ -1,15 +1,17 @@
 # make test             set up the virtualenv (first run) and run the test suite
-# make plan STACK=dev   print what a stack would create, offline (no AWS account, no Pulumi CLI)
+# make plan STACK=dev   print what a stack would create, offline (no AWS account, no Pulumi CLI),
+#                       checked by the policy rules (POLICY_CONFIG=policy/production.json for prod)
 # make lint             ruff and mypy
 
 PYTHON ?= python3
 VENV   ?= venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
+POLICY_CONFIG ?=
 
 .PHONY: install test plan lint clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -21,7 +23,7 @@ test: install
 	$(PY) -m pytest
 
 plan: install
-	$(PY) -m tools.plan $(STACK)
+	$(PY) -m tools.plan $(STACK) $(if $(POLICY_CONFIG),--policy-config $(POLICY_CONFIG))
 
 lint: install
 	$(PY) -m ruff check .

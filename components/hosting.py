@@ -39,6 +39,7 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 ROOT_VOLUME_TYPE = "gp3"
 PLATFORM_REGEX = r"^64bit Amazon Linux 2023 v\d+\.\d+\.\d+ running (?:{platform})$"
 APP_VERSIONS_KEPT = 50
+VERSIONS_EXPIRY_DAYS = 30  # superseded bundles in the app-versions bucket
 ROLLING_BATCH_PERCENT = "30"
 SCALE_OUT_CPU_PERCENT = "70"
 SCALE_IN_CPU_PERCENT = "20"
@@ -357,7 +358,9 @@ class AppHosting(pulumi.ComponentResource):
         folder = Path(settings.source_bundle)
         versions = Storage(
             f"{name}-versions",
-            StorageSettings(versioning=False, force_destroy=True),
+            StorageSettings(
+                force_destroy=True, noncurrent_version_expiration_days=VERSIONS_EXPIRY_DAYS
+            ),
             protect=False,
             opts=pulumi.ResourceOptions(parent=self),
         )

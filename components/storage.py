@@ -144,7 +144,7 @@ class Storage(pulumi.ComponentResource):
             opts=self._child(depends_on=[public_access_block]),
         )
         if settings.access_logs:
-            self._access_logs(bucket, settings.force_destroy)
+            self._access_logs(bucket, settings.force_destroy, protect)
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,
@@ -218,14 +218,16 @@ class Storage(pulumi.ComponentResource):
             )
         return rules
 
-    def _access_logs(self, bucket: aws.s3.Bucket, force_destroy: bool) -> None:
-        """A separate log bucket, as locked down as the data bucket, that S3 logging writes to."""
+    def _access_logs(self, bucket: aws.s3.Bucket, force_destroy: bool, protect: bool) -> None:
+        """A separate log bucket, as locked down as the data bucket, that S3 logging writes to.
+
+        Access logs are audit data: they are protected like the bucket they describe."""
         name = f"{self._prefix}-logs"
         logs = aws.s3.Bucket(
             name,
             bucket_prefix=_bucket_prefix(name),
             force_destroy=force_destroy,
-            opts=self._child(),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
         )
         public_access_block = self._lock_down(name, logs)
         # S3 server access logging delivers only to buckets encrypted with SSE-S3.

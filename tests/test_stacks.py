@@ -135,8 +135,12 @@ def test_data_protection_is_on_in_prod_and_off_in_dev() -> None:
         assert instance.inputs["deletionProtection"] is on
         assert instance.inputs["skipFinalSnapshot"] is not on
         assert bucket.inputs["forceDestroy"] is not on
-    # nothing else is protected: tearing down a stack only stops at its data
-    assert {r.name for r in prod.resources if r.protect} == {"storage-bucket", "database-instance"}
+    # nothing else is protected: tearing down a stack only stops at its data and its audit logs
+    assert {r.name for r in prod.resources if r.protect} == {
+        "storage-bucket",
+        "storage-logs",
+        "database-instance",
+    }
 
 
 def test_dev_is_the_cheap_footprint_and_prod_the_resilient_one() -> None:

@@ -4,7 +4,8 @@
 
 Prints the resource tree (components and their children, type, name, key arguments), counts by
 type and the stack outputs, and writes `build/plan-<stack>.json` with secrets redacted. Bad
-config prints the ConfigError message (no traceback) and exits 2.
+config prints the ConfigError message (no traceback) and exits 2. The policy rules of
+`policy/rules.py` run over the plan; any violation (all rules are mandatory) exits 3.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from components.settings import ConfigError
+from policy.rules import Resource, Violation, evaluate
 from tools.engine import PROJECT_DIR, Registration, Run, Secret, run_stack
 
 REDACTED = "[secret]"
@@ -133,6 +135,29 @@ def render(run: Run, project: str) -> str:
     return "\n".join(lines)
 
 
+def policy_resources(run: Run) -> list[Resource]:
+    """The plan's resources as the policy rules see them: state (inputs and computed) plus id."""
+    return [
+        Resource(
+            type=r.type,
+            name=r.name,
+            urn=r.urn,
+            props={**redact(r.outputs), "id": r.id},
+            protect=r.protect,
+            property_dependencies=r.property_dependencies,
+        )
+        for r in run.resources
+    ]
+
+
+def render_violations(violations: list[Violation]) -> str:
+    if not violations:
+        return "Policies: every rule passed"
+    lines = [f"Policy violations ({len(violations)}, mandatory):"]
+    lines += [f"  [{v.rule}] {v.message}" for v in violations]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
@@ -141,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=PROJECT_DIR,
         help="folder with Pulumi.yaml (default: this repo)",
+    )
+    parser.add_argument(
+        "--policy-config",
+        type=Path,
+        help="per-rule policy config, as for --policy-pack-config (policy/production.json)",
     )
     parser.add_argument(
         "--out", type=Path, default=PROJECT_DIR / "build", help="folder for plan-<stack>.json"
@@ -156,13 +186,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(render(run, project))
+    policy_config = json.loads(args.policy_config.read_text()) if args.policy_config else {}
+    violations = evaluate(policy_resources(run), policy_config)
+    print("\n" + render_violations(violations))
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / f"plan-{args.stack}.json"
     target.write_text(json.dumps(plan_document(run, project), indent=2, sort_keys=True) + "\n")
-    print(
-        f"\nwrote {target.relative_to(PROJECT_DIR) if target.is_relative_to(PROJECT_DIR) else target}"
-    )
-    return 0
+    shown = target.relative_to(PROJECT_DIR) if target.is_relative_to(PROJECT_DIR) else target
+    print(f"\nwrote {shown}")
+    return 3 if violations else 0
 
 
 if __name__ == "__main__":
