@@ -2,6 +2,7 @@
 # make plan STACK=dev   print what a stack would create, offline (no AWS account, no Pulumi CLI),
 #                       checked by the policy rules (POLICY_CONFIG=policy/production.json for prod)
 # make lint             ruff and mypy
+# make bench            time the offline plan against its target
 
 PYTHON ?= python3
 VENV   ?= venv
@@ -9,7 +10,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev
 POLICY_CONFIG ?=
 
-.PHONY: install test plan lint clean
+.PHONY: install test plan lint bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,9 @@ plan: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy .
+
+bench: install
+	$(PY) -m tools.benchmark
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache .hypothesis

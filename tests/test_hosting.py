@@ -238,33 +238,32 @@ def expected_rows(
     return rows
 
 
-def test_dev_settings_in_full() -> None:
-    r = run("dev")
-    v = ids(r)
+@pytest.mark.parametrize(
+    ("stack", "app_subnets", "public_ip", "instance_types", "sizes", "policy", "retention"),
+    [
+        ("dev", "public", "true", "t3.micro", ("1", "1"), "AllAtOnce", "3"),
+        ("prod", "private", "false", "t3.small,t3a.small", ("2", "6"), "Immutable", "90"),
+    ],
+)
+def test_settings_in_full(
+    stack: str,
+    app_subnets: str,
+    public_ip: str,
+    instance_types: str,
+    sizes: tuple[str, str],
+    policy: str,
+    retention: str,
+) -> None:
+    r = run(stack)
     assert setting_rows(r) == expected_rows(
         r,
-        app_subnets=v["public"],
-        public_ip="true",
-        instance_types="t3.micro",
-        min_size="1",
-        max_size="1",
-        policy="AllAtOnce",
-        retention="3",
-    )
-
-
-def test_prod_settings_in_full() -> None:
-    r = run("prod")
-    v = ids(r)
-    assert setting_rows(r) == expected_rows(
-        r,
-        app_subnets=v["private"],
-        public_ip="false",
-        instance_types="t3.small,t3a.small",
-        min_size="2",
-        max_size="6",
-        policy="Immutable",
-        retention="90",
+        app_subnets=ids(r)[app_subnets],
+        public_ip=public_ip,
+        instance_types=instance_types,
+        min_size=sizes[0],
+        max_size=sizes[1],
+        policy=policy,
+        retention=retention,
     )
 
 
