@@ -172,7 +172,10 @@ class Database(pulumi.ComponentResource):
             performance_insights_retention_period=(
                 PERFORMANCE_INSIGHTS_RETENTION_DAYS if settings.performance_insights else None
             ),
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=log_groups),
+            # Deleting the stack must not delete the data: protect it and retain it if it is removed.
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=protect, retain_on_delete=protect, depends_on=log_groups
+            ),
         )
         self._security_group = security_group
         self.address = instance.address

@@ -298,6 +298,7 @@ def test_outputs_come_from_the_instance() -> None:
     assert r.outputs["dbName"] == "app"
 
 
-def test_instance_is_protected_only_with_protect_data() -> None:
-    assert run("prod").one(INSTANCE).protect is True
-    assert run("dev").one(INSTANCE).protect is False
+def test_instance_is_protected_and_retained_only_with_protect_data() -> None:
+    prod, dev = run("prod").one(INSTANCE), run("dev").one(INSTANCE)
+    assert (prod.protect, prod.retain_on_delete) == (True, True)
+    assert (dev.protect, dev.retain_on_delete) == (False, False)

@@ -131,7 +131,8 @@ def test_data_protection_is_on_in_prod_and_off_in_dev() -> None:
     for r, on in ((prod, True), (dev, False)):
         bucket = r.one("aws:s3/bucket:Bucket", "storage-bucket")
         instance = r.one("aws:rds/instance:Instance")
-        assert (bucket.protect, bucket.retain_on_delete, instance.protect) == (on, on, on)
+        assert (bucket.protect, bucket.retain_on_delete) == (on, on)
+        assert (instance.protect, instance.retain_on_delete) == (on, on)
         assert instance.inputs["deletionProtection"] is on
         assert instance.inputs["skipFinalSnapshot"] is not on
         assert bucket.inputs["forceDestroy"] is not on
