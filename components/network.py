@@ -19,8 +19,6 @@ FLOW_LOG_AGGREGATION_SECONDS = 60
 def subnet_cidrs(cidr_block: str, zones: int) -> tuple[list[str], list[str]]:
     """Public and private CIDRs per zone: fixed 1/16 slots, so adding a zone moves nothing."""
     slots = list(ipaddress.IPv4Network(cidr_block).subnets(prefixlen_diff=SUBNET_EXTRA_BITS))
-    if zones > PRIVATE_SLOT_OFFSET:
-        raise ValueError(f"at most {PRIVATE_SLOT_OFFSET} zones fit the subnet layout, not {zones}")
     public = [str(slots[i]) for i in range(zones)]
     private = [str(slots[PRIVATE_SLOT_OFFSET + i]) for i in range(zones)]
     return public, private

@@ -217,26 +217,21 @@ class _Section:
     def integer(
         self, name: str, default: int, low: int, high: int, choices: tuple[int, ...] = ()
     ) -> int:
+        number = self.optional_integer(name, low, high, choices)
+        return default if number is None else number
+
+    def optional_integer(
+        self, name: str, low: int, high: int, choices: tuple[int, ...] = ()
+    ) -> int | None:
         value = self._get(name)
         if value is None:
-            return default
+            return None
         number = _as_int(value)
         if choices:
             if number not in choices:
                 self.fail(name, value, "one of " + ", ".join(map(str, choices)))
-                return default
+                return None
         elif number is None or not low <= number <= high:
-            self.fail(name, value, f"a whole number from {low} to {high}")
-            return default
-        return number
-
-    def optional_integer(self, name: str, low: int, high: int) -> int | None:
-        self._seen.add(name)
-        value = self._raw.get(name)
-        if value is None:
-            return None
-        number = _as_int(value)
-        if number is None or not low <= number <= high:
             self.fail(name, value, f"a whole number from {low} to {high}")
             return None
         return number

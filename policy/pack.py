@@ -24,7 +24,7 @@ from policy.rules import (
     Resource,
     ResourceRule,
     StackRule,
-    is_production,
+    applies,
 )
 
 PRODUCTION_SCHEMA = PolicyConfigSchema(
@@ -55,41 +55,35 @@ def from_stack_resource(resource: PolicyResource) -> Resource:
     )
 
 
+def _settings(rule: ResourceRule | StackRule) -> dict[str, Any]:
+    """What every webstack policy shares: mandatory, and a `production` switch where it applies."""
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "enforcement_level": EnforcementLevel.MANDATORY,
+        "config_schema": PRODUCTION_SCHEMA if rule.production_only else None,
+    }
+
+
 def _resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         config: Mapping[str, Any] = args.get_config()
-        if args.resource_type not in rule.types or (
-            rule.production_only and not is_production(config)
-        ):
-            return
-        for message in rule.check(from_args(args), config):
-            report(message, None)
+        if args.resource_type in rule.types and applies(rule, config):
+            for message in rule.check(from_args(args), config):
+                report(message, None)
 
-    return ResourceValidationPolicy(
-        name=rule.name,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PRODUCTION_SCHEMA if rule.production_only else None,
-    )
+    return ResourceValidationPolicy(validate=validate, **_settings(rule))
 
 
 def _stack_policy(rule: StackRule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         config: Mapping[str, Any] = args.get_config()
-        if rule.production_only and not is_production(config):
-            return
-        resources = [from_stack_resource(r) for r in args.resources]
-        for culprit, message in rule.check(resources, config):
-            report(message, culprit.urn if culprit else None)
+        if applies(rule, config):
+            resources = [from_stack_resource(r) for r in args.resources]
+            for culprit, message in rule.check(resources, config):
+                report(message, culprit.urn if culprit else None)
 
-    return StackValidationPolicy(
-        name=rule.name,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PRODUCTION_SCHEMA if rule.production_only else None,
-    )
+    return StackValidationPolicy(validate=validate, **_settings(rule))
 
 
 def policies() -> list[Policy]:

@@ -30,12 +30,15 @@ EB_ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
 SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-POLICY_DOCUMENT_TYPES = {
-    "aws:iam/rolePolicy:RolePolicy": "policy",
-    "aws:iam/policy:Policy": "policy",
-    "aws:iam/userPolicy:UserPolicy": "policy",
-    "aws:iam/groupPolicy:GroupPolicy": "policy",
-}
+# Resources whose `policy` input is an IAM policy document.
+POLICY_DOCUMENT_TYPES = frozenset(
+    {
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/policy:Policy",
+        "aws:iam/userPolicy:UserPolicy",
+        "aws:iam/groupPolicy:GroupPolicy",
+    }
+)
 PUBLIC_ACCESS_FLAGS = (
     "blockPublicAcls",
     "blockPublicPolicy",
@@ -248,7 +251,7 @@ def no_database_port_from_cidr(r: Resource, _: Mapping[str, Any]) -> list[str]:
 
 
 def no_star_on_star(r: Resource, _: Mapping[str, Any]) -> list[str]:
-    documents = [_document(r.props.get(POLICY_DOCUMENT_TYPES.get(r.type, "policy")))]
+    documents = [_document(r.props.get("policy"))]
     documents += [_document(p.get("policy")) for p in r.props.get("inlinePolicies") or []]
     for document in documents:
         for statement in _as_list(document.get("Statement", [])):
@@ -515,8 +518,9 @@ class Violation:
     message: str
 
 
-def is_production(config: Mapping[str, Any]) -> bool:
-    return bool(config.get(PRODUCTION, False))
+def applies(rule: ResourceRule | StackRule, config: Mapping[str, Any]) -> bool:
+    """Production-only rules run only where the rule's config says `production: true`."""
+    return not rule.production_only or bool(config.get(PRODUCTION, False))
 
 
 def evaluate(
@@ -527,7 +531,7 @@ def evaluate(
     found: list[Violation] = []
     for rule in RESOURCE_RULES:
         settings = config.get(rule.name, {})
-        if rule.production_only and not is_production(settings):
+        if not applies(rule, settings):
             continue
         for resource in resources:
             if resource.type in rule.types:
@@ -536,7 +540,7 @@ def evaluate(
                 ]
     for stack_rule in STACK_RULES:
         settings = config.get(stack_rule.name, {})
-        if stack_rule.production_only and not is_production(settings):
+        if not applies(stack_rule, settings):
             continue
         for culprit, message in stack_rule.check(resources, settings):
             found.append(Violation(stack_rule.name, culprit.urn if culprit else None, message))

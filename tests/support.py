@@ -22,10 +22,6 @@ def statements(resource: Registration, key: str = "policy") -> list[dict[str, An
     return found
 
 
-def names(resources: list[Registration]) -> list[str]:
-    return sorted(r.name for r in resources)
-
-
 def option_settings(run: Run) -> dict[tuple[str, str], Any]:
     """The Beanstalk environment's option settings keyed by (namespace, option)."""
     env = run.one("aws:elasticbeanstalk/environment:Environment")

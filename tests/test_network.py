@@ -8,7 +8,7 @@ import pytest
 
 from components.network import subnet_cidrs
 from components.settings import ConfigError
-from tests.support import by_id, run, statements
+from tests.support import by_id, option_settings, run, statements
 from tools.engine import Run
 
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -114,12 +114,8 @@ def test_no_nat_means_no_route_out_of_private_subnets_and_app_in_public() -> Non
     r = network(natGateways="none")
     assert r.of_type(NAT) == [] and r.of_type(EIP) == []
     assert private_default_routes(r) == {"network-private-a": None, "network-private-b": None}
-    env_settings = {
-        (s["namespace"], s["name"]): s["value"]
-        for s in r.one("aws:elasticbeanstalk/environment:Environment").inputs["settings"]
-    }
     public_ids = ",".join(r.outputs["publicSubnetIds"])
-    assert env_settings[("aws:ec2:vpc", "Subnets")] == public_ids
+    assert option_settings(r)[("aws:ec2:vpc", "Subnets")] == public_ids
 
 
 def test_s3_endpoint_is_on_every_private_route_table() -> None:

@@ -90,6 +90,7 @@ class Run:
     """Everything one run of the program registered and exported."""
 
     stack: str
+    project: str = ""  # set by run_stack from Pulumi.yaml
     resources: list[Registration] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
@@ -141,16 +142,22 @@ def _hex(seed: str, length: int = 17) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
 
-def _config_value(value: Any, secret: list[bool]) -> Any:
-    """Replace `secure:` leaves with a placeholder, noting that the key holds a secret."""
+def _config_value(value: Any) -> tuple[Any, bool]:
+    """The value with `secure:` leaves replaced by a placeholder, and whether it held any."""
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            secret.append(True)
-            return SECRET_PLACEHOLDER
-        return {k: _config_value(v, secret) for k, v in value.items()}
+            return SECRET_PLACEHOLDER, True
+        items = {k: _config_value(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in items.items()}, any(s for _, s in items.values())
     if isinstance(value, list):
-        return [_config_value(v, secret) for v in value]
-    return value
+        elements = [_config_value(v) for v in value]
+        return [v for v, _ in elements], any(s for _, s in elements)
+    return value, False
+
+
+def _project(project_dir: Path) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    return document
 
 
 def _as_config_string(value: Any) -> str:
@@ -167,7 +174,7 @@ def stack_config(
 
     `overrides` replaces whole keys (`{"webstack:database": {...}}`); a value of None removes one.
     """
-    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    project = _project(project_dir)
     namespace = project["name"]
     values: dict[str, Any] = {}
     for key, spec in (project.get("config") or {}).items():
@@ -189,8 +196,8 @@ def stack_config(
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in values.items():
-        secret: list[bool] = []
-        config[key] = _as_config_string(_config_value(value, secret))
+        plain, secret = _config_value(value)
+        config[key] = _as_config_string(plain)
         if secret:
             secret_keys.append(key)
     return config, secret_keys
@@ -354,7 +361,7 @@ def _resource_state(
     state.setdefault(
         "arn", kinds.get(typ, f"{arn_head.format(service)}:{typ.split(':')[-1].lower()}/{physical}")
     )
-    return f"{physical}", state
+    return str(physical), state
 
 
 class _RecordingMonitor(mocks.MockMonitor):
@@ -423,8 +430,9 @@ def run_stack(
     Pass `record` to keep what was registered even when the program raises.
     """
     config, secret_keys = stack_config(stack, overrides, project_dir)
-    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
+    project = _project(project_dir)["name"]
     run = record if record is not None else Run(stack=stack)
+    run.project = project
     region = config.get("aws:region", "us-east-1")
     # Start from nothing: no root stack, config, outputs or RPCs left by an earlier run.
     settings.reset_options(project=project, stack=stack, preview=True)

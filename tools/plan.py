@@ -31,7 +31,6 @@ KEY_ARGS: dict[str, tuple[str, ...]] = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": ("serviceName",),
     "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
     "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
-    "aws:s3/bucketVersioning:BucketVersioning": (),
     "aws:rds/instance:Instance": ("engine", "engineVersion", "instanceClass", "multiAz"),
     "aws:rds/parameterGroup:ParameterGroup": ("family",),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("fromPort", "ipProtocol"),
@@ -58,9 +57,9 @@ def redact(value: Any) -> Any:
     return {"asset": str(path)} if path is not None else repr(value)
 
 
-def plan_document(run: Run, project: str) -> dict[str, Any]:
+def plan_document(run: Run) -> dict[str, Any]:
     return {
-        "project": project,
+        "project": run.project,
         "stack": run.stack,
         "resources": [
             {
@@ -95,8 +94,8 @@ def _describe(resource: Registration) -> str:
     return "  ".join(parts)
 
 
-def render_tree(run: Run, project: str) -> list[str]:
-    root_name = f"{project}-{run.stack}"
+def render_tree(run: Run) -> list[str]:
+    root_name = f"{run.project}-{run.stack}"
     children: dict[str, list[Registration]] = {}
     for resource in run.resources:
         children.setdefault(resource.parent, []).append(resource)
@@ -109,8 +108,9 @@ def render_tree(run: Run, project: str) -> list[str]:
             rows.append((f"{prefix}{'└─ ' if last else '├─ '}{kid.type}", kid.name, _describe(kid)))
             walk(kid.urn, prefix + ("   " if last else "│  "))
 
-    stack_urns = {r.parent for r in run.resources if "pulumi:pulumi:Stack::" in r.parent}
-    for urn in sorted(stack_urns) or [""]:
+    # The stack's direct children are the resources whose parent is no registered resource.
+    urns = {r.urn for r in run.resources}
+    for urn in sorted({r.parent for r in run.resources} - urns):
         walk(urn, "")
     width_type = max(len(row[0]) for row in rows) + 2
     width_name = max(len(row[1]) for row in rows) + 2
@@ -120,9 +120,12 @@ def render_tree(run: Run, project: str) -> list[str]:
     return lines
 
 
-def render(run: Run, project: str) -> str:
-    lines = [f"Previewing stack '{run.stack}' of project '{project}' (offline, Pulumi mocks)", ""]
-    lines += render_tree(run, project)
+def render(run: Run) -> str:
+    lines = [
+        f"Previewing stack '{run.stack}' of project '{run.project}' (offline, Pulumi mocks)",
+        "",
+    ]
+    lines += render_tree(run)
     counts = Counter(r.type for r in run.resources)
     lines += ["", f"Resources: + {len(run.resources) + 1} to create", ""]
     lines += [f"  {count:>3}  {type_}" for type_, count in sorted(counts.items())]
@@ -176,7 +179,6 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=PROJECT_DIR / "build", help="folder for plan-<stack>.json"
     )
     args = parser.parse_args(argv)
-    project = "webstack"
     try:
         run = run_stack(args.stack, project_dir=args.project_dir)
     except ConfigError as error:
@@ -185,13 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(render(run, project))
+    print(render(run))
     policy_config = json.loads(args.policy_config.read_text()) if args.policy_config else {}
     violations = evaluate(policy_resources(run), policy_config)
     print("\n" + render_violations(violations))
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / f"plan-{args.stack}.json"
-    target.write_text(json.dumps(plan_document(run, project), indent=2, sort_keys=True) + "\n")
+    target.write_text(json.dumps(plan_document(run), indent=2, sort_keys=True) + "\n")
     shown = target.relative_to(PROJECT_DIR) if target.is_relative_to(PROJECT_DIR) else target
     print(f"\nwrote {shown}")
     return 3 if violations else 0
