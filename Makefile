@@ -1,8 +1,9 @@
 # make test             set up the virtualenv (first run) and run the test suite
 # make plan STACK=dev   print what a stack would create, offline (no AWS account, no Pulumi CLI),
 #                       checked by the policy rules (POLICY_CONFIG=policy/production.json for prod)
-# make lint             ruff and mypy
-# make bench            time the offline plan against its target
+# make docs             regenerate the README's configuration table and the stack-file schema
+# make lint             exactly the static checks CI runs: ruff, ruff format --check, mypy
+# make bench            time the test suite and the offline plan against their targets
 
 PYTHON ?= python3
 VENV   ?= venv
@@ -10,7 +11,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev
 POLICY_CONFIG ?=
 
-.PHONY: install test plan lint bench clean
+.PHONY: install test plan docs lint bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +27,12 @@ test: install
 plan: install
 	$(PY) -m tools.plan $(STACK) $(if $(POLICY_CONFIG),--policy-config $(POLICY_CONFIG))
 
+docs: install
+	$(PY) -m tools.docs
+
 lint: install
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy .
 
 bench: install

@@ -2,45 +2,46 @@
 
 import pulumi
 
-from components.database import Database
-from components.hosting import AppHosting, Placement
-from components.network import Network
+from components.database import Database, DatabaseArgs
+from components.hosting import AppConnections, AppHosting, AppHostingArgs
+from components.network import Network, NetworkArgs
 from components.settings import load_settings
-from components.storage import Storage
+from components.storage import Storage, StorageArgs
 from components.tagging import aws_provider
 
 settings = load_settings()
-aws_opts = pulumi.ResourceOptions(providers=[aws_provider(settings)])
+aws_opts = pulumi.ResourceOptions(providers=[aws_provider(settings.region, settings.tags)])
 
-network = Network("network", settings.network, aws_opts)
-storage = Storage("storage", settings.storage, settings.protect_data, aws_opts)
+network = Network("network", NetworkArgs(settings.network), aws_opts)
+storage = Storage("storage", StorageArgs(settings.storage, protect=settings.protect_data), aws_opts)
 database = Database(
     "database",
-    settings.database,
-    vpc_id=network.vpc_id,
-    subnet_ids=network.private_subnet_ids,
-    protect=settings.protect_data,
-    opts=aws_opts,
+    DatabaseArgs(
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids,
+        settings=settings.database,
+        protect=settings.protect_data,
+    ),
+    aws_opts,
 )
 app = AppHosting(
     "app",
-    settings.app,
-    Placement(
+    AppHostingArgs(
         vpc_id=network.vpc_id,
         load_balancer_subnet_ids=network.public_subnet_ids,
         instance_subnet_ids=network.app_subnet_ids,
         instances_in_public_subnets=network.app_in_public_subnets,
+        connections=AppConnections(
+            bucket_name=storage.bucket_name,
+            db_host=database.address,
+            db_port=database.port.apply(str),
+            db_name=database.db_name,
+            db_secret_arn=database.secret_arn,
+            aws_region=settings.region,
+        ),
+        settings=settings.app,
     ),
-    environment={
-        **settings.app.environment_variables,
-        "BUCKET_NAME": storage.bucket_name,
-        "DB_HOST": database.address,
-        "DB_PORT": database.port.apply(str),
-        "DB_NAME": database.db_name,
-        "DB_SECRET_ARN": database.secret_arn,
-        "AWS_REGION": settings.region,
-    },
-    opts=aws_opts,
+    aws_opts,
 )
 database.allow_from(app.security_group)
 storage.grant_read_write(app.instance_role)

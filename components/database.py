@@ -6,16 +6,20 @@ The master password is generated and rotated by RDS in Secrets Manager
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.engines import ENGINES
+from components.base import Component
+from components.engines import ENGINES, EngineName, EngineSpec
+from components.fields import Check, Choice, Flag, Text, TextMap, Texts, Whole, setting
 from components.iam import managed_policy_arn, policy_document, service_trust_policy
+from components.logs import LOG_RETENTION_DAYS
 from components.naming import physical_prefix
-from components.settings import DatabaseSettings
 
 STORAGE_TYPE = "gp3"
 # UTC windows that never overlap: backups first, maintenance after they finish.
@@ -30,6 +34,144 @@ SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:Describe
 USER_PARAMETER_APPLY_METHOD = "pending-reboot"
 
 
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+# Words the database engines reserve for their own administrators.
+RESERVED_USERNAMES = frozenset({"rdsadmin", "rdsrepladmin", "admin", "root", "postgres", "mysql"})
+_IDENTIFIER = Text(
+    r"[A-Za-z][A-Za-z0-9_]{0,15}", "1-16 letters, digits or underscores, starting with a letter"
+)
+
+
+def _parameter_name(name: str) -> str | None:
+    if not all(c.isalnum() or c in "_." for c in name) or not name:
+        return "not a parameter name (letters, digits, '_' and '.')"
+    return None
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """`webstack:database`: the app's private, encrypted RDS instance."""
+
+    engine: EngineName = setting("postgres", Choice(tuple(ENGINES)), "the database engine")
+    engine_version: str = setting(
+        ENGINES["postgres"].default_version,
+        Text(
+            r"[0-9]+(\.[0-9]+)?",
+            'a major version such as "16" (postgres) or "8.4" (mysql)',
+            numbers=True,
+        ),
+        "the major version; RDS applies minor upgrades itself",
+        shown_default=" / ".join(f"`{e.default_version}`" for e in ENGINES.values()),
+    )
+    instance_class: str = setting(
+        "db.t4g.micro",
+        Text(r"db\.[a-z0-9-]+\.[a-z0-9]+", "an RDS instance class such as db.t4g.micro"),
+        "the instance's size",
+    )
+    allocated_storage: int = setting(20, Whole(20, 65536), "GiB of gp3 storage")
+    max_allocated_storage: int = setting(
+        100, Whole(20, 65536), "storage autoscaling ceiling in GiB, at least `allocatedStorage`"
+    )
+    multi_az: bool = setting(False, Flag(), "a standby in a second zone")
+    backup_retention_days: int = setting(7, Whole(1, 35), "days of automated backups")
+    deletion_protection: bool = setting(True, Flag(), "RDS refuses to delete the instance")
+    skip_final_snapshot: bool = setting(
+        False,
+        Flag(),
+        "otherwise a final snapshot `<project>-<stack>-db-final-<random>` is taken on delete",
+    )
+    performance_insights: bool = setting(
+        False,
+        Flag(),
+        "7-day retention; not offered for mysql/mariadb on micro/small classes",
+    )
+    monitoring_interval: int = setting(
+        0, Whole(choices=MONITORING_INTERVALS), "enhanced monitoring seconds (0: off)"
+    )
+    db_name: str = setting("app", _IDENTIFIER, "the database the app connects to")
+    username: str = setting(
+        "app_admin",
+        _IDENTIFIER,
+        "the master user (not a name the engine reserves); RDS keeps its password",
+    )
+    parameters: Mapping[str, str] = setting(
+        {},
+        TextMap(r"[A-Za-z0-9_.]+", _parameter_name, value_max=4096),
+        "extra DB parameters (applied at the next reboot); not the TLS parameter",
+    )
+    log_exports: tuple[str, ...] = setting(
+        ENGINES["postgres"].default_log_exports,
+        Texts(Text(r"[a-z-]+", "log types")),
+        "log types exported to CloudWatch",
+        shown_default="; ".join(
+            f"{name} `[{', '.join(e.default_log_exports)}]`" for name, e in ENGINES.items()
+        ),
+    )
+    log_retention_days: int = setting(
+        30, Whole(choices=LOG_RETENTION_DAYS), "days CloudWatch keeps the exported logs"
+    )
+
+    @property
+    def port(self) -> int:
+        return ENGINES[self.engine].port
+
+    def checked(self, check: Check) -> DatabaseSettings:
+        spec = ENGINES[self.engine]
+        result = self
+        if not check.given("engine_version"):
+            result = dataclasses.replace(result, engine_version=spec.default_version)
+        if not check.given("log_exports"):
+            result = dataclasses.replace(result, log_exports=spec.default_log_exports)
+        elif not set(self.log_exports) <= spec.log_types:
+            accepted = ", ".join(sorted(spec.log_types))
+            check.fail(
+                "log_exports",
+                list(self.log_exports),
+                f"a list of 0 to 100 distinct log types of {self.engine}: {accepted}",
+            )
+            result = dataclasses.replace(result, log_exports=spec.default_log_exports)
+        if self.max_allocated_storage < self.allocated_storage:
+            check.fail(
+                "max_allocated_storage",
+                self.max_allocated_storage,
+                f"at least allocatedStorage ({self.allocated_storage} GiB)",
+            )
+        if (
+            self.performance_insights
+            and self.instance_class in spec.no_performance_insights_classes
+        ):
+            check.report(
+                "performance_insights",
+                f"RDS offers no Performance Insights for {self.engine} on {self.instance_class}; "
+                "use a larger instanceClass or set it to false",
+            )
+        if self.username.lower() in RESERVED_USERNAMES:
+            check.fail(
+                "username",
+                self.username,
+                "a name the engine does not reserve (not "
+                + ", ".join(sorted(RESERVED_USERNAMES))
+                + ")",
+            )
+        tls = spec.tls_parameter[0]
+        if tls in self.parameters:
+            check.report("parameters", "is managed by webstack: TLS is always required", tls)
+            kept = {k: v for k, v in self.parameters.items() if k != tls}
+            result = dataclasses.replace(result, parameters=kept)
+        return result
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    """What `Database` is built from: its settings and the network it lives in."""
+
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    settings: DatabaseSettings = field(default_factory=DatabaseSettings)
+    # Pulumi `protect` plus retain-on-delete on the instance.
+    protect: bool = True
+
+
 def _master_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecret]) -> str:
     if not secrets or not secrets[0].secret_arn:
         raise ValueError(
@@ -38,7 +180,7 @@ def _master_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecre
     return secrets[0].secret_arn
 
 
-class Database(pulumi.ComponentResource):
+class Database(Component):
     """An RDS instance in private subnets, reachable only from groups passed to `allow_from`."""
 
     address: pulumi.Output[str]
@@ -48,95 +190,62 @@ class Database(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
 
     def __init__(
-        self,
-        name: str,
-        settings: DatabaseSettings,
-        vpc_id: pulumi.Input[str],
-        subnet_ids: pulumi.Input[list[str]],
-        protect: bool = True,
-        opts: pulumi.ResourceOptions | None = None,
+        self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("webstack:database:Database", name, None, opts)
-        self._prefix = name
+        super().__init__("webstack:database:Database", name, opts)
+        settings = args.settings
         self._port = settings.port
-        spec = ENGINES[settings.engine]
         identifier = f"{physical_prefix()}-db"
-        child = pulumi.ResourceOptions(parent=self)
-
         subnet_group = aws.rds.SubnetGroup(
             f"{name}-subnets",
-            subnet_ids=subnet_ids,
+            subnet_ids=args.subnet_ids,
             description=f"Private subnets of {identifier}",
-            opts=child,
+            opts=self.child(),
         )
         # No inline rules: ingress comes only from allow_from; no egress (RDS answers, never calls).
-        security_group = aws.ec2.SecurityGroup(
+        self._security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            vpc_id=vpc_id,
+            vpc_id=args.vpc_id,
             description=f"{identifier}: {settings.engine} port {settings.port} from the app only",
-            opts=child,
+            opts=self.child(),
         )
-        version = aws.rds.get_engine_version_output(
-            engine=settings.engine,
-            version=settings.engine_version,
-            latest=True,
-            opts=pulumi.InvokeOutputOptions(parent=self),
+        instance = self._instance(
+            settings,
+            identifier,
+            subnet_group=subnet_group,
+            parameter_group=self._parameter_group(settings, identifier),
+            log_groups=self._log_groups(settings, identifier),
+            protect=args.protect,
         )
-        tls_name, tls_value = spec.tls_parameter
-        parameters: list[aws.rds.ParameterGroupParameterArgsDict] = [
-            {"name": tls_name, "value": tls_value, "apply_method": "immediate"}
-        ]
-        for key, value in spec.log_parameters:
-            if key not in settings.parameters:
-                parameters.append({"name": key, "value": value, "apply_method": "immediate"})
-        for key, value in sorted(settings.parameters.items()):
-            parameters.append(
-                {"name": key, "value": value, "apply_method": USER_PARAMETER_APPLY_METHOD}
-            )
-        parameter_group = aws.rds.ParameterGroup(
-            f"{name}-params",
-            family=version.parameter_group_family,
-            description=f"{identifier}: TLS required",
-            parameters=parameters,
-            opts=child,
+        self.address = instance.address
+        self.port = instance.port
+        self.db_name = instance.db_name.apply(lambda n: n or settings.db_name)
+        self.secret_arn = instance.master_user_secrets.apply(_master_secret_arn)
+        self.security_group_id = self._security_group.id
+        self.register_outputs(
+            {
+                "address": self.address,
+                "port": self.port,
+                "db_name": self.db_name,
+                "secret_arn": self.secret_arn,
+                "security_group_id": self.security_group_id,
+            }
         )
-        # RDS writes to /aws/rds/instance/<id>/<log>; creating the groups first sets their retention.
-        log_groups = [
-            aws.cloudwatch.LogGroup(
-                f"{name}-log-{log}",
-                name=f"/aws/rds/instance/{identifier}/{log}",
-                retention_in_days=settings.log_retention_days,
-                opts=child,
-            )
-            for log in settings.log_exports
-        ]
-        monitoring_role_arn: pulumi.Output[str] | None = None
-        if settings.monitoring_interval > 0:
-            role = aws.iam.Role(
-                f"{name}-monitoring-role",
-                assume_role_policy=service_trust_policy(MONITORING_SERVICE),
-                opts=child,
-            )
-            aws.iam.RolePolicyAttachment(
-                f"{name}-monitoring-policy",
-                role=role.name,
-                policy_arn=managed_policy_arn(MONITORING_POLICY, self),
-                opts=child,
-            )
-            monitoring_role_arn = role.arn
-        final_snapshot: pulumi.Output[str] | None = None
-        if not settings.skip_final_snapshot:
-            # A fresh suffix per instance, so a re-created stack never collides with an old snapshot.
-            suffix = random.RandomId(
-                f"{name}-final-snapshot-suffix",
-                byte_length=4,
-                keepers={"identifier": identifier},
-                opts=child,
-            )
-            final_snapshot = pulumi.Output.concat(identifier, "-final-", suffix.hex)
 
-        instance = aws.rds.Instance(
-            f"{name}-instance",
+    def _instance(
+        self,
+        settings: DatabaseSettings,
+        identifier: str,
+        *,
+        subnet_group: aws.rds.SubnetGroup,
+        parameter_group: aws.rds.ParameterGroup,
+        log_groups: Sequence[aws.cloudwatch.LogGroup],
+        protect: bool,
+    ) -> aws.rds.Instance:
+        monitoring_role_arn = self._monitoring_role(settings.monitoring_interval)
+        final_snapshot = self._final_snapshot(settings, identifier)
+        return aws.rds.Instance(
+            f"{self.prefix}-instance",
             identifier=identifier,
             engine=settings.engine,
             # A major version: RDS applies minor upgrades itself (auto_minor_version_upgrade).
@@ -151,7 +260,7 @@ class Database(pulumi.ComponentResource):
             max_allocated_storage=settings.max_allocated_storage,
             storage_encrypted=True,
             db_subnet_group_name=subnet_group.name,
-            vpc_security_group_ids=[security_group.id],
+            vpc_security_group_ids=[self._security_group.id],
             parameter_group_name=parameter_group.name,
             publicly_accessible=False,
             multi_az=settings.multi_az,
@@ -172,44 +281,90 @@ class Database(pulumi.ComponentResource):
             performance_insights_retention_period=(
                 PERFORMANCE_INSIGHTS_RETENTION_DAYS if settings.performance_insights else None
             ),
-            # Deleting the stack must not delete the data: protect it and retain it if it is removed.
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=protect, retain_on_delete=protect, depends_on=log_groups
-            ),
+            opts=self.child(depends_on=log_groups, protect=protect),
         )
-        self._security_group = security_group
-        self.address = instance.address
-        self.port = instance.port
-        self.db_name = instance.db_name.apply(lambda n: n or settings.db_name)
-        self.secret_arn = instance.master_user_secrets.apply(_master_secret_arn)
-        self.security_group_id = security_group.id
-        self.register_outputs(
-            {
-                "address": self.address,
-                "port": self.port,
-                "db_name": self.db_name,
-                "secret_arn": self.secret_arn,
-                "security_group_id": self.security_group_id,
-            }
+
+    def _parameter_group(
+        self, settings: DatabaseSettings, identifier: str
+    ) -> aws.rds.ParameterGroup:
+        """TLS required, the log parameters the exports need, then the stack's own parameters."""
+        spec = ENGINES[settings.engine]
+        version = aws.rds.get_engine_version_output(
+            engine=settings.engine,
+            version=settings.engine_version,
+            latest=True,
+            opts=pulumi.InvokeOutputOptions(parent=self),
         )
+        return aws.rds.ParameterGroup(
+            f"{self.prefix}-params",
+            family=version.parameter_group_family,
+            description=f"{identifier}: TLS required",
+            parameters=_parameters(spec, settings.parameters),
+            opts=self.child(),
+        )
+
+    def _log_groups(
+        self, settings: DatabaseSettings, identifier: str
+    ) -> list[aws.cloudwatch.LogGroup]:
+        """RDS writes to /aws/rds/instance/<id>/<log>; creating the groups first sets their retention."""
+        return [
+            aws.cloudwatch.LogGroup(
+                f"{self.prefix}-log-{log}",
+                name=f"/aws/rds/instance/{identifier}/{log}",
+                retention_in_days=settings.log_retention_days,
+                opts=self.child(),
+            )
+            for log in settings.log_exports
+        ]
+
+    def _monitoring_role(self, interval: int) -> pulumi.Output[str] | None:
+        """The role enhanced monitoring publishes with, only when it is on."""
+        if interval == 0:
+            return None
+        role = aws.iam.Role(
+            f"{self.prefix}-monitoring-role",
+            assume_role_policy=service_trust_policy(MONITORING_SERVICE),
+            opts=self.child(),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{self.prefix}-monitoring-policy",
+            role=role.name,
+            policy_arn=managed_policy_arn(MONITORING_POLICY, self),
+            opts=self.child(),
+        )
+        return role.arn
+
+    def _final_snapshot(
+        self, settings: DatabaseSettings, identifier: str
+    ) -> pulumi.Output[str] | None:
+        """A fresh suffix per instance, so a re-created stack never collides with an old snapshot."""
+        if settings.skip_final_snapshot:
+            return None
+        suffix = random.RandomId(
+            f"{self.prefix}-final-snapshot-suffix",
+            byte_length=4,
+            keepers={"identifier": identifier},
+            opts=self.child(),
+        )
+        return pulumi.Output.concat(identifier, "-final-", suffix.hex)
 
     def allow_from(self, source: aws.ec2.SecurityGroup) -> aws.vpc.SecurityGroupIngressRule:
         """Admit connections from members of `source` on the engine's port, and from nothing else."""
         return aws.vpc.SecurityGroupIngressRule(
-            f"{self._prefix}-from-{source.pulumi_resource_name}",
+            f"{self.prefix}-from-{source.pulumi_resource_name}",
             security_group_id=self._security_group.id,
             referenced_security_group_id=source.id,
             ip_protocol="tcp",
             from_port=self._port,
             to_port=self._port,
             description=f"database port from {source.pulumi_resource_name}",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
 
     def grant_secret_read(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
         """Let `role` read the master user secret (the app's credentials) and nothing else."""
         return aws.iam.RolePolicy(
-            f"{self._prefix}-{role.pulumi_resource_name}-secret-read",
+            f"{self.prefix}-{role.pulumi_resource_name}-secret-read",
             role=role.id,
             policy=policy_document(
                 [
@@ -221,5 +376,22 @@ class Database(pulumi.ComponentResource):
                     }
                 ]
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
+
+
+def _parameters(
+    spec: EngineSpec, extra: Mapping[str, str]
+) -> list[aws.rds.ParameterGroupParameterArgsDict]:
+    tls_name, tls_value = spec.tls_parameter
+    parameters: list[aws.rds.ParameterGroupParameterArgsDict] = [
+        {"name": tls_name, "value": tls_value, "apply_method": "immediate"}
+    ]
+    for key, value in spec.log_parameters:
+        if key not in extra:
+            parameters.append({"name": key, "value": value, "apply_method": "immediate"})
+    for key, value in sorted(extra.items()):
+        parameters.append(
+            {"name": key, "value": value, "apply_method": USER_PARAMETER_APPLY_METHOD}
+        )
+    return parameters

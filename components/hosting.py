@@ -7,18 +7,23 @@ managed policy plus what `grant_*` helpers of other components add to `instance_
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
+from components.fields import Check, Choice, Flag, Nested, Text, TextMap, Texts, Whole, setting
 from components.iam import managed_policy_arn, service_trust_policy
+from components.logs import LOG_RETENTION_DAYS
 from components.naming import physical_prefix
-from components.settings import AppSettings, StorageSettings
-from components.storage import Storage
+from components.storage import Storage, StorageArgs, StorageSettings
 
 EB_SERVICE = "elasticbeanstalk.amazonaws.com"
 EC2_SERVICE = "ec2.amazonaws.com"
@@ -48,15 +53,173 @@ READY_TIMEOUT = "30m"
 
 Setting = tuple[str, str, pulumi.Input[str]]
 
+DeploymentPolicy = Literal[
+    "AllAtOnce", "Rolling", "RollingWithAdditionalBatch", "Immutable", "TrafficSplitting"
+]
+DEPLOYMENT_POLICIES: tuple[DeploymentPolicy, ...] = (
+    "AllAtOnce",
+    "Rolling",
+    "RollingWithAdditionalBatch",
+    "Immutable",
+    "TrafficSplitting",
+)
+UpdateLevel = Literal["minor", "patch"]
+UPDATE_LEVELS: tuple[UpdateLevel, ...] = ("minor", "patch")
+CERTIFICATE_ARN = r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}"
+# Go's RE2 (which the provider uses for name_regex) has no look-around and no back-references.
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\\[1-9]")
+
 
 @dataclass(frozen=True)
-class Placement:
-    """Where the environment runs and what it is wired to (resolved by the caller)."""
+class AppConnections:
+    """What the app is told about its stack: one environment variable per field, in capitals.
+
+    These names are the contract with the app (`BUCKET_NAME`, `DB_HOST`, …); a stack's own
+    `environmentVariables` may not reuse them."""
+
+    bucket_name: pulumi.Input[str]
+    db_host: pulumi.Input[str]
+    db_port: pulumi.Input[str]
+    db_name: pulumi.Input[str]
+    db_secret_arn: pulumi.Input[str]
+    aws_region: pulumi.Input[str]
+
+    def variables(self) -> dict[str, pulumi.Input[str]]:
+        return {f.name.upper(): getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+RESERVED_ENV_VARS = tuple(f.name.upper() for f in dataclasses.fields(AppConnections))
+
+
+def _env_var_name(name: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        return "not an environment variable name (letters, digits and '_')"
+    if name in RESERVED_ENV_VARS:
+        return "is set by webstack itself; choose another name"
+    return None
+
+
+@dataclass(frozen=True)
+class ManagedUpdates:
+    """`webstack:app.managedUpdates`: Beanstalk's managed platform updates."""
+
+    enabled: bool = setting(True, Flag(), "managed platform updates in a weekly window")
+    window: str = setting(
+        "Sun:03:00",
+        Text(
+            r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01][0-9]|2[0-3]):[0-5][0-9]",
+            "a weekly start time Day:HH:MM in UTC, such as Sun:03:00",
+        ),
+        "the weekly start, `Day:HH:MM` UTC",
+    )
+    level: UpdateLevel = setting("minor", Choice(UPDATE_LEVELS), "the largest update applied")
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """`webstack:app`: the Elastic Beanstalk environment that runs the app."""
+
+    platform: str = setting(
+        "Python 3.12",
+        Text(r"[\s\S]*", "a solution-stack regex such as 'Python 3.12'"),
+        "the platform part of an Amazon Linux 2023 solution stack name, as an RE2 regex",
+    )
+    solution_stack_name: str | None = setting(
+        None,
+        Text(
+            r"\S.*\S",
+            "an exact solution stack name such as "
+            "'64bit Amazon Linux 2023 v4.5.0 running Python 3.12'",
+        ),
+        "an exact solution stack name, overrides `platform`",
+    )
+    instance_types: tuple[str, ...] = setting(
+        ("t3.micro",),
+        Texts(
+            Text(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "EC2 instance types such as t3.micro"),
+            min_items=1,
+            max_items=40,
+        ),
+        "EC2 instance types, first is preferred",
+    )
+    min_instances: int = setting(1, Whole(1, 10000), "fewest instances, at most `maxInstances`")
+    max_instances: int = setting(
+        2, Whole(1, 10000), "most instances; scaled on average CPU (out above 70 %, in below 20 %)"
+    )
+    health_check_path: str = setting(
+        "/health",
+        Text(r"/[A-Za-z0-9._~/%-]*", "a URL path starting with /"),
+        "the path the load balancer checks",
+    )
+    certificate_arn: str | None = setting(
+        None,
+        Text(CERTIFICATE_ARN, "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)"),
+        "ACM certificate: HTTPS on 443 and HTTP→HTTPS redirect",
+    )
+    source_bundle: str = setting(
+        "app",
+        Text(r"[\s\S]+", "a folder of the project"),
+        "a folder of this project, zipped and deployed as the app version",
+    )
+    environment_variables: Mapping[str, str] = setting(
+        {},
+        TextMap(r"[A-Za-z_][A-Za-z0-9_]*", _env_var_name),
+        "extra variables for the app; not the ones webstack sets, never secrets",
+    )
+    deployment_policy: DeploymentPolicy = setting(
+        "Rolling", Choice(DEPLOYMENT_POLICIES), "how a new app version reaches the instances"
+    )
+    log_retention_days: int = setting(
+        7,
+        Whole(choices=LOG_RETENTION_DAYS),
+        "days CloudWatch keeps the instance and health logs streamed to it",
+    )
+    managed_updates: ManagedUpdates = setting(
+        ManagedUpdates(), Nested(ManagedUpdates), "managed platform updates"
+    )
+
+    def checked(self, check: Check) -> AppSettings:
+        if self.min_instances > self.max_instances:
+            check.report(
+                "min_instances",
+                f"{self.min_instances} is greater than maxInstances ({self.max_instances}); "
+                "expected minInstances <= maxInstances",
+            )
+        if not (check.project_dir / self.source_bundle).is_dir():
+            check.fail(
+                "source_bundle",
+                self.source_bundle,
+                f"a folder that exists under {check.project_dir}",
+            )
+        return self._platform_checked(check)
+
+    def _platform_checked(self, check: Check) -> AppSettings:
+        try:
+            re.compile(self.platform)
+        except re.error as error:
+            check.fail("platform", self.platform, f"a valid regular expression ({error})")
+            return dataclasses.replace(self, platform=AppSettings.platform)
+        if not self.platform.strip() or _NOT_RE2.search(self.platform):
+            check.fail(
+                "platform",
+                self.platform,
+                "a non-empty RE2 regular expression (no look-around, no back-references)",
+            )
+            return dataclasses.replace(self, platform=AppSettings.platform)
+        return self
+
+
+@dataclass(frozen=True)
+class AppHostingArgs:
+    """What `AppHosting` is built from: its settings, where it runs and what it connects to."""
 
     vpc_id: pulumi.Input[str]
     load_balancer_subnet_ids: pulumi.Input[list[str]]
     instance_subnet_ids: pulumi.Input[list[str]]
+    # Without NAT the instances sit in public subnets and need public IPs to reach AWS APIs.
     instances_in_public_subnets: bool
+    connections: AppConnections
+    settings: AppSettings = field(default_factory=AppSettings)
 
 
 def _csv(values: pulumi.Input[list[str]]) -> pulumi.Output[str]:
@@ -73,39 +236,63 @@ def bundle_digest(folder: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+@dataclass(frozen=True)
+class Wiring:
+    """The resources an environment's option settings name, created by `AppHosting` itself."""
+
+    service_role_arn: pulumi.Input[str]
+    instance_profile: pulumi.Input[str]
+    instance_security_group_id: pulumi.Input[str]
+    load_balancer_security_group_id: pulumi.Input[str]
+
+
 def environment_settings(
-    settings: AppSettings,
-    placement: Placement,
-    *,
-    service_role_arn: pulumi.Input[str],
-    instance_profile: pulumi.Input[str],
-    instance_security_group_id: pulumi.Input[str],
-    load_balancer_security_group_id: pulumi.Input[str],
-    environment: Mapping[str, pulumi.Input[str]],
+    args: AppHostingArgs, wiring: Wiring
 ) -> list[aws.elasticbeanstalk.EnvironmentSettingArgs]:
     """Every option setting, sorted, each with resource="", only options an ALB environment reads."""
-    updates = settings.managed_updates
-    lb_vpc = "aws:ec2:vpc"
+    settings = args.settings
+    rows = [
+        *_placement_options(args, wiring),
+        *_capacity_options(settings),
+        *_deployment_options(settings),
+        *_health_and_log_options(settings, wiring),
+        *_load_balancer_options(settings, wiring),
+        *_managed_update_options(settings, wiring),
+    ]
+    env_vars = "aws:elasticbeanstalk:application:environment"
+    variables = {**settings.environment_variables, **args.connections.variables()}
+    rows += [(env_vars, key, value) for key, value in variables.items()]
+    rows.sort(key=lambda row: (row[0], row[1]))
+    return [
+        aws.elasticbeanstalk.EnvironmentSettingArgs(
+            namespace=namespace, name=name, value=value, resource=""
+        )
+        for namespace, name, value in rows
+    ]
+
+
+def _placement_options(args: AppHostingArgs, wiring: Wiring) -> list[Setting]:
+    """Where the load balancer and the instances run, and what the instances are."""
+    vpc = "aws:ec2:vpc"
     launch = "aws:autoscaling:launchconfiguration"
-    trigger = "aws:autoscaling:trigger"
-    rolling = "aws:autoscaling:updatepolicy:rollingupdate"
-    env_ns = "aws:elasticbeanstalk:environment"
-    process = "aws:elasticbeanstalk:environment:process:default"
-    logs = "aws:elasticbeanstalk:cloudwatch:logs"
-    health_logs = "aws:elasticbeanstalk:cloudwatch:logs:health"
-    managed = "aws:elasticbeanstalk:managedactions"
-    retention = str(settings.log_retention_days)
-    rows: list[Setting] = [
-        (lb_vpc, "VPCId", placement.vpc_id),
-        (lb_vpc, "Subnets", _csv(placement.instance_subnet_ids)),
-        (lb_vpc, "ELBSubnets", _csv(placement.load_balancer_subnet_ids)),
-        (lb_vpc, "ELBScheme", "public"),
-        (lb_vpc, "AssociatePublicIpAddress", str(placement.instances_in_public_subnets).lower()),
-        (launch, "IamInstanceProfile", instance_profile),
-        (launch, "SecurityGroups", instance_security_group_id),
+    return [
+        (vpc, "VPCId", args.vpc_id),
+        (vpc, "Subnets", _csv(args.instance_subnet_ids)),
+        (vpc, "ELBSubnets", _csv(args.load_balancer_subnet_ids)),
+        (vpc, "ELBScheme", "public"),
+        (vpc, "AssociatePublicIpAddress", str(args.instances_in_public_subnets).lower()),
+        (launch, "IamInstanceProfile", wiring.instance_profile),
+        (launch, "SecurityGroups", wiring.instance_security_group_id),
         (launch, "DisableIMDSv1", "true"),
         (launch, "RootVolumeType", ROOT_VOLUME_TYPE),
-        ("aws:ec2:instances", "InstanceTypes", ",".join(settings.instance_types)),
+        ("aws:ec2:instances", "InstanceTypes", ",".join(args.settings.instance_types)),
+    ]
+
+
+def _capacity_options(settings: AppSettings) -> list[Setting]:
+    """Instance count, scaled on average CPU."""
+    trigger = "aws:autoscaling:trigger"
+    return [
         ("aws:autoscaling:asg", "MinSize", str(settings.min_instances)),
         ("aws:autoscaling:asg", "MaxSize", str(settings.max_instances)),
         (trigger, "MeasureName", "CPUUtilization"),
@@ -113,12 +300,37 @@ def environment_settings(
         (trigger, "Unit", "Percent"),
         (trigger, "UpperThreshold", SCALE_OUT_CPU_PERCENT),
         (trigger, "LowerThreshold", SCALE_IN_CPU_PERCENT),
+    ]
+
+
+def _deployment_options(settings: AppSettings) -> list[Setting]:
+    """How app versions and configuration changes reach the instances."""
+    rolling = "aws:autoscaling:updatepolicy:rollingupdate"
+    command = "aws:elasticbeanstalk:command"
+    rows: list[Setting] = [
         (rolling, "RollingUpdateEnabled", "true"),
         (rolling, "RollingUpdateType", "Health"),
-        ("aws:elasticbeanstalk:command", "DeploymentPolicy", settings.deployment_policy),
-        (env_ns, "EnvironmentType", "LoadBalanced"),
-        (env_ns, "LoadBalancerType", "application"),
-        (env_ns, "ServiceRole", service_role_arn),
+        (command, "DeploymentPolicy", settings.deployment_policy),
+    ]
+    if settings.deployment_policy in ("Rolling", "RollingWithAdditionalBatch"):
+        rows += [
+            (command, "BatchSizeType", "Percentage"),
+            (command, "BatchSize", ROLLING_BATCH_PERCENT),
+        ]
+    return rows
+
+
+def _health_and_log_options(settings: AppSettings, wiring: Wiring) -> list[Setting]:
+    """Enhanced health on the app's health path, instance and health logs to CloudWatch."""
+    env = "aws:elasticbeanstalk:environment"
+    process = "aws:elasticbeanstalk:environment:process:default"
+    logs = "aws:elasticbeanstalk:cloudwatch:logs"
+    health_logs = "aws:elasticbeanstalk:cloudwatch:logs:health"
+    retention = str(settings.log_retention_days)
+    return [
+        (env, "EnvironmentType", "LoadBalanced"),
+        (env, "LoadBalancerType", "application"),
+        (env, "ServiceRole", wiring.service_role_arn),
         ("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
         (process, "Port", str(APP_PORT)),
         (process, "Protocol", "HTTP"),
@@ -130,22 +342,17 @@ def environment_settings(
         (health_logs, "HealthStreamingEnabled", "true"),
         (health_logs, "DeleteOnTerminate", "false"),
         (health_logs, "RetentionInDays", retention),
-        ("aws:elbv2:loadbalancer", "SecurityGroups", load_balancer_security_group_id),
-        ("aws:elbv2:loadbalancer", "ManagedSecurityGroup", load_balancer_security_group_id),
-        ("aws:elbv2:listener:default", "ListenerEnabled", "true"),
-        (managed, "ManagedActionsEnabled", str(updates.enabled).lower()),
     ]
-    if settings.deployment_policy in ("Rolling", "RollingWithAdditionalBatch"):
-        rows += [
-            ("aws:elasticbeanstalk:command", "BatchSizeType", "Percentage"),
-            ("aws:elasticbeanstalk:command", "BatchSize", ROLLING_BATCH_PERCENT),
-        ]
-    if updates.enabled:
-        rows += [
-            (managed, "PreferredStartTime", updates.window),
-            (managed, "ServiceRoleForManagedUpdates", service_role_arn),
-            ("aws:elasticbeanstalk:managedactions:platformupdate", "UpdateLevel", updates.level),
-        ]
+
+
+def _load_balancer_options(settings: AppSettings, wiring: Wiring) -> list[Setting]:
+    """The ALB's own security group, HTTP, and HTTPS with a modern TLS policy when certified."""
+    group = wiring.load_balancer_security_group_id
+    rows: list[Setting] = [
+        ("aws:elbv2:loadbalancer", "SecurityGroups", group),
+        ("aws:elbv2:loadbalancer", "ManagedSecurityGroup", group),
+        ("aws:elbv2:listener:default", "ListenerEnabled", "true"),
+    ]
     if settings.certificate_arn:
         https = f"aws:elbv2:listener:{HTTPS_PORT}"
         rows += [
@@ -154,18 +361,23 @@ def environment_settings(
             (https, "SSLCertificateArns", settings.certificate_arn),
             (https, "SSLPolicy", TLS_POLICY),
         ]
-    env_vars = "aws:elasticbeanstalk:application:environment"
-    rows += [(env_vars, key, value) for key, value in environment.items()]
-    rows.sort(key=lambda row: (row[0], row[1]))
-    return [
-        aws.elasticbeanstalk.EnvironmentSettingArgs(
-            namespace=namespace, name=name, value=value, resource=""
-        )
-        for namespace, name, value in rows
-    ]
+    return rows
 
 
-class AppHosting(pulumi.ComponentResource):
+def _managed_update_options(settings: AppSettings, wiring: Wiring) -> list[Setting]:
+    updates = settings.managed_updates
+    managed = "aws:elasticbeanstalk:managedactions"
+    rows: list[Setting] = [(managed, "ManagedActionsEnabled", str(updates.enabled).lower())]
+    if updates.enabled:
+        rows += [
+            (managed, "PreferredStartTime", updates.window),
+            (managed, "ServiceRoleForManagedUpdates", wiring.service_role_arn),
+            ("aws:elasticbeanstalk:managedactions:platformupdate", "UpdateLevel", updates.level),
+        ]
+    return rows
+
+
+class AppHosting(Component):
     """An Elastic Beanstalk application, its versions and one load-balanced environment."""
 
     application_name: pulumi.Output[str]
@@ -179,76 +391,32 @@ class AppHosting(pulumi.ComponentResource):
     security_group: aws.ec2.SecurityGroup
 
     def __init__(
-        self,
-        name: str,
-        settings: AppSettings,
-        placement: Placement,
-        environment: Mapping[str, pulumi.Input[str]],
-        opts: pulumi.ResourceOptions | None = None,
+        self, name: str, args: AppHostingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("webstack:hosting:AppHosting", name, None, opts)
-        self._prefix = name
-        child = pulumi.ResourceOptions(parent=self)
-        physical = physical_prefix()
-
-        service_role = aws.iam.Role(
-            f"{name}-service-role",
-            assume_role_policy=service_trust_policy(
-                EB_SERVICE, {"StringEquals": {"sts:ExternalId": EB_EXTERNAL_ID}}
-            ),
-            opts=child,
-        )
-        self._attach(service_role, "service", SERVICE_ROLE_POLICIES)
-        self.instance_role = aws.iam.Role(
-            f"{name}-instance-role",
-            assume_role_policy=service_trust_policy(EC2_SERVICE),
-            opts=child,
-        )
-        self._attach(self.instance_role, "instance", INSTANCE_ROLE_POLICIES)
-        profile = aws.iam.InstanceProfile(
-            f"{name}-instance-profile", role=self.instance_role.name, opts=child
-        )
-
-        load_balancer_sg, self.security_group = self._security_groups(settings, placement.vpc_id)
-
-        application = aws.elasticbeanstalk.Application(
-            f"{name}-application",
-            name=physical,
-            description=f"{pulumi.get_project()} {pulumi.get_stack()}",
-            appversion_lifecycle={
-                "service_role": service_role.arn,
-                "max_count": APP_VERSIONS_KEPT,
-                "delete_source_from_s3": True,
-            },
-            opts=child,
-        )
+        super().__init__("webstack:hosting:AppHosting", name, opts)
+        settings = args.settings
+        service_role, profile = self._roles()
+        load_balancer_sg, self.security_group = self._security_groups(settings, args.vpc_id)
+        application = self._application(service_role)
         version = self._application_version(settings, application)
-        if settings.solution_stack_name:
-            solution_stack: pulumi.Input[str] = settings.solution_stack_name
-        else:
-            solution_stack = aws.elasticbeanstalk.get_solution_stack_output(
-                most_recent=True,
-                name_regex=PLATFORM_REGEX.format(platform=settings.platform),
-                opts=pulumi.InvokeOutputOptions(parent=self),
-            ).name
         env = aws.elasticbeanstalk.Environment(
             f"{name}-environment",
-            name=physical if len(physical) >= 4 else f"{physical}-env",
+            name=_environment_name(physical_prefix()),
             application=application.name,
-            solution_stack_name=solution_stack,
+            solution_stack_name=self._solution_stack(settings),
             tier="WebServer",
             version=version.name,
             settings=environment_settings(
-                settings,
-                placement,
-                service_role_arn=service_role.arn,
-                instance_profile=profile.name,
-                instance_security_group_id=self.security_group.id,
-                load_balancer_security_group_id=load_balancer_sg.id,
-                environment=environment,
+                args,
+                Wiring(
+                    service_role_arn=service_role.arn,
+                    instance_profile=profile.name,
+                    instance_security_group_id=self.security_group.id,
+                    load_balancer_security_group_id=load_balancer_sg.id,
+                ),
             ),
             wait_for_ready_timeout=READY_TIMEOUT,
-            opts=child,
+            opts=self.child(),
         )
         if settings.certificate_arn:
             self._redirect_http_to_https(env)
@@ -258,7 +426,6 @@ class AppHosting(pulumi.ComponentResource):
                 "Set it to an ACM certificate ARN to serve HTTPS and redirect HTTP to it.",
                 resource=self,
             )
-
         scheme = "https" if settings.certificate_arn else "http"
         self.application_name = application.name
         self.environment_name = env.name
@@ -277,22 +444,66 @@ class AppHosting(pulumi.ComponentResource):
             }
         )
 
+    def _roles(self) -> tuple[aws.iam.Role, aws.iam.InstanceProfile]:
+        """The service role Beanstalk acts with, and the instances' role and profile."""
+        service_role = aws.iam.Role(
+            f"{self.prefix}-service-role",
+            assume_role_policy=service_trust_policy(
+                EB_SERVICE, {"StringEquals": {"sts:ExternalId": EB_EXTERNAL_ID}}
+            ),
+            opts=self.child(),
+        )
+        self._attach(service_role, "service", SERVICE_ROLE_POLICIES)
+        self.instance_role = aws.iam.Role(
+            f"{self.prefix}-instance-role",
+            assume_role_policy=service_trust_policy(EC2_SERVICE),
+            opts=self.child(),
+        )
+        self._attach(self.instance_role, "instance", INSTANCE_ROLE_POLICIES)
+        profile = aws.iam.InstanceProfile(
+            f"{self.prefix}-instance-profile", role=self.instance_role.name, opts=self.child()
+        )
+        return service_role, profile
+
+    def _application(self, service_role: aws.iam.Role) -> aws.elasticbeanstalk.Application:
+        return aws.elasticbeanstalk.Application(
+            f"{self.prefix}-application",
+            name=physical_prefix(),
+            description=f"{pulumi.get_project()} {pulumi.get_stack()}",
+            appversion_lifecycle={
+                "service_role": service_role.arn,
+                "max_count": APP_VERSIONS_KEPT,
+                "delete_source_from_s3": True,
+            },
+            opts=self.child(),
+        )
+
+    def _solution_stack(self, settings: AppSettings) -> pulumi.Input[str]:
+        """The exact solution stack, or the newest Amazon Linux 2023 one matching `platform`."""
+        if settings.solution_stack_name:
+            return settings.solution_stack_name
+        return aws.elasticbeanstalk.get_solution_stack_output(
+            most_recent=True,
+            name_regex=PLATFORM_REGEX.format(platform=settings.platform),
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).name
+
     def _attach(self, role: aws.iam.Role, label: str, policies: tuple[str, ...]) -> None:
         for policy in policies:
             short = policy.rsplit("/", 1)[-1]
             aws.iam.RolePolicyAttachment(
-                f"{self._prefix}-{label}-{short}",
+                f"{self.prefix}-{label}-{short}",
                 role=role.name,
                 policy_arn=managed_policy_arn(policy, self),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self.child(),
             )
 
     def _security_groups(
         self, settings: AppSettings, vpc_id: pulumi.Input[str]
     ) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
         """The load balancer takes the web; the instances take only the load balancer."""
-        name = self._prefix
-        child = pulumi.ResourceOptions(parent=self)
+        name = self.prefix
+        child = self.child()
         load_balancer = aws.ec2.SecurityGroup(
             f"{name}-lb-sg",
             vpc_id=vpc_id,
@@ -306,19 +517,7 @@ class AppHosting(pulumi.ComponentResource):
             opts=child,
         )
         ports = [HTTP_PORT] + ([HTTPS_PORT] if settings.certificate_arn else [])
-        for port in ports:
-            for family, cidr in (("ipv4", ANYWHERE_IPV4), ("ipv6", ANYWHERE_IPV6)):
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-lb-{port}-{family}",
-                    security_group_id=load_balancer.id,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    cidr_ipv4=cidr if family == "ipv4" else None,
-                    cidr_ipv6=cidr if family == "ipv6" else None,
-                    description=f"port {port} from the internet",
-                    opts=child,
-                )
+        self._open_to_the_internet(load_balancer, ports)
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-lb-to-instances",
             security_group_id=load_balancer.id,
@@ -350,19 +549,37 @@ class AppHosting(pulumi.ComponentResource):
         )
         return load_balancer, instances
 
+    def _open_to_the_internet(self, group: aws.ec2.SecurityGroup, ports: list[int]) -> None:
+        """Ingress on each port from every IPv4 and IPv6 address."""
+        for port in ports:
+            for family, cidr in (("ipv4", ANYWHERE_IPV4), ("ipv6", ANYWHERE_IPV6)):
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{self.prefix}-lb-{port}-{family}",
+                    security_group_id=group.id,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=cidr if family == "ipv4" else None,
+                    cidr_ipv6=cidr if family == "ipv6" else None,
+                    description=f"port {port} from the internet",
+                    opts=self.child(),
+                )
+
     def _application_version(
         self, settings: AppSettings, application: aws.elasticbeanstalk.Application
     ) -> aws.elasticbeanstalk.ApplicationVersion:
         """Zip `sourceBundle`, upload it to a private versions bucket, register it as a version."""
-        name = self._prefix
+        name = self.prefix
         folder = Path(settings.source_bundle)
         versions = Storage(
             f"{name}-versions",
-            StorageSettings(
-                force_destroy=True, noncurrent_version_expiration_days=VERSIONS_EXPIRY_DAYS
+            StorageArgs(
+                StorageSettings(
+                    force_destroy=True, noncurrent_version_expiration_days=VERSIONS_EXPIRY_DAYS
+                ),
+                protect=False,
             ),
-            protect=False,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         # Instances fetch the bundle on deploy.
         versions.grant_read(self.instance_role)
@@ -372,7 +589,7 @@ class AppHosting(pulumi.ComponentResource):
             bucket=versions.bucket_name,
             key=f"{label}.zip",
             source=pulumi.FileArchive(str(folder)),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         return aws.elasticbeanstalk.ApplicationVersion(
             f"{name}-version",
@@ -381,7 +598,7 @@ class AppHosting(pulumi.ComponentResource):
             bucket=versions.bucket_name,
             key=bundle.key,
             description=f"{settings.source_bundle} at {label}",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
 
     def _redirect_http_to_https(self, env: aws.elasticbeanstalk.Environment) -> None:
@@ -392,7 +609,7 @@ class AppHosting(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         aws.lb.ListenerRule(
-            f"{self._prefix}-https-redirect",
+            f"{self.prefix}-https-redirect",
             listener_arn=listener.arn,
             priority=REDIRECT_RULE_PRIORITY,
             actions=[
@@ -406,5 +623,10 @@ class AppHosting(pulumi.ComponentResource):
                 }
             ],
             conditions=[{"path_pattern": {"values": ["/*"]}}],
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
+
+
+def _environment_name(physical: str) -> str:
+    """Beanstalk environment names take 4 to 40 characters."""
+    return physical if len(physical) >= 4 else f"{physical}-env"

@@ -41,3 +41,7 @@ def account_id(parent: pulumi.Resource) -> pulumi.Output[str]:
     """The account the provider deploys to."""
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
     return identity.account_id
+
+
+# ARNs a stack may name for keys and certificates made outside it.
+KMS_KEY_ARN = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}"

@@ -3,17 +3,126 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
+from components.fields import Check, Choice, Flag, Text, Texts, Whole, setting
 from components.iam import account_id, policy_document, service_trust_policy
-from components.settings import PRIVATE_SLOT_OFFSET, SUBNET_EXTRA_BITS, NetworkSettings
+from components.logs import LOG_RETENTION_DAYS
+
+NatMode = Literal["none", "single", "perAz"]
+NAT_MODES: tuple[NatMode, ...] = ("none", "single", "perAz")
 
 ANYWHERE = "0.0.0.0/0"
 FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
 # One minute keeps flow records close to real time (the other accepted value is 600 seconds).
 FLOW_LOG_AGGREGATION_SECONDS = 60
+# Subnets take a fixed 1/16 of the VPC each (public in slots 0-5, private in 8-13), so adding a
+# zone later never moves an existing subnet.
+SUBNET_EXTRA_BITS = 4
+PRIVATE_SLOT_OFFSET = 8
+SMALLEST_SUBNET_PREFIX = 28  # AWS's smallest subnet
+LARGEST_VPC_PREFIX = 16  # AWS's largest VPC
+
+_SUBNET_IDS = Texts(
+    Text(r"subnet-[0-9a-f]{8,17}", "subnet ids (subnet-0123456789abcdef0) in different zones"),
+    # Two of each: an RDS subnet group and an application load balancer both span two zones.
+    min_items=2,
+)
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """`webstack:network`: a new VPC carved from `cidr_block`, or an existing one passed through."""
+
+    cidr_block: str = setting(
+        "10.0.0.0/16",
+        Text(
+            r"[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}",
+            "an IPv4 CIDR block from /16 to /24, such as 10.0.0.0/16",
+        ),
+        "the VPC's address block; each subnet is a fixed 1/16 of it",
+    )
+    availability_zones: int = setting(
+        2, Whole(2, 6), "zones the subnets, the database and the instances spread over"
+    )
+    nat_gateways: NatMode = setting(
+        "single",
+        Choice(NAT_MODES),
+        "`none`: app instances in public subnets with public IPs, no NAT cost; `single`: one NAT "
+        "gateway for every zone; `perAz`: one per zone",
+    )
+    flow_logs: bool = setting(True, Flag(), "VPC flow logs (all traffic) to CloudWatch Logs")
+    flow_log_retention_days: int = setting(
+        30, Whole(choices=LOG_RETENTION_DAYS), "days CloudWatch keeps the flow logs"
+    )
+    vpc_id: str | None = setting(
+        None,
+        Text(r"vpc-[0-9a-f]{8,17}", "a VPC id such as vpc-0123456789abcdef0"),
+        "bring your own network, with both subnet lists: nothing is created",
+    )
+    public_subnet_ids: tuple[str, ...] = setting(
+        (), _SUBNET_IDS, "with `vpcId`: subnets for the load balancer"
+    )
+    private_subnet_ids: tuple[str, ...] = setting(
+        (), _SUBNET_IDS, "with `vpcId`: subnets for the database and the instances"
+    )
+
+    @property
+    def bring_your_own(self) -> bool:
+        return self.vpc_id is not None
+
+    def checked(self, check: Check) -> NetworkSettings:
+        own = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
+        if not any(check.given(name) for name in own):
+            self._check_cidr(check)
+            return self
+        if not all(check.given(name) for name in own):
+            check.report(
+                None,
+                "bringing your own network needs vpcId, publicSubnetIds and privateSubnetIds "
+                "together",
+            )
+        if set(self.public_subnet_ids) & set(self.private_subnet_ids):
+            check.report(None, "a subnet cannot be both public and private")
+        for name in ("cidr_block", "availability_zones", "nat_gateways", "flow_logs"):
+            if check.given(name):
+                check.report(
+                    name, "has no effect with vpcId (the network is not created); remove it"
+                )
+        return self
+
+    def _check_cidr(self, check: Check) -> None:
+        try:
+            network = ipaddress.IPv4Network(self.cidr_block, strict=True)
+        except ValueError:
+            check.fail(
+                "cidr_block",
+                self.cidr_block,
+                "an IPv4 CIDR block with no host bits set, such as 10.0.0.0/16",
+            )
+            return
+        if network.prefixlen < LARGEST_VPC_PREFIX:
+            check.fail("cidr_block", self.cidr_block, "a block from /16 (AWS's largest VPC) to /24")
+        elif network.prefixlen + SUBNET_EXTRA_BITS > SMALLEST_SUBNET_PREFIX:
+            check.report(
+                "cidr_block",
+                f"{self.cidr_block!r} is too small for {self.availability_zones} zones: each zone "
+                "needs a public and a private subnet of 1/16 of the block "
+                f"(/{network.prefixlen + SUBNET_EXTRA_BITS}) and AWS's smallest subnet is "
+                f"/{SMALLEST_SUBNET_PREFIX}; use a /24 or larger block",
+            )
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    """What `Network` is built from: its settings alone (it depends on no other component)."""
+
+    settings: NetworkSettings = field(default_factory=NetworkSettings)
 
 
 def subnet_cidrs(cidr_block: str, zones: int) -> tuple[list[str], list[str]]:
@@ -24,7 +133,16 @@ def subnet_cidrs(cidr_block: str, zones: int) -> tuple[list[str], list[str]]:
     return public, private
 
 
-class Network(pulumi.ComponentResource):
+@dataclass
+class _Zone:
+    """One zone's public subnet, private subnet and private route table."""
+
+    public: aws.ec2.Subnet
+    private: aws.ec2.Subnet
+    private_table: aws.ec2.RouteTable
+
+
+class Network(Component):
     """Public subnets for the load balancer (and, without NAT, the app), private ones for the rest."""
 
     vpc_id: pulumi.Output[str]
@@ -35,10 +153,10 @@ class Network(pulumi.ComponentResource):
     app_in_public_subnets: bool
 
     def __init__(
-        self, name: str, settings: NetworkSettings, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("webstack:network:Network", name, None, opts)
-        self._prefix = name
+        super().__init__("webstack:network:Network", name, opts)
+        settings = args.settings
         if settings.bring_your_own:
             self.vpc_id = pulumi.Output.from_input(settings.vpc_id or "")
             self.public_subnet_ids = pulumi.Output.from_input(list(settings.public_subnet_ids))
@@ -58,17 +176,13 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _child(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, depends_on=depends_on)
-
     def _build(self, settings: NetworkSettings) -> None:
-        name = self._prefix
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        zones = aws.get_availability_zones_output(
+        name = self.prefix
+        zone_names = aws.get_availability_zones_output(
             state="available",
             # Local and Wavelength zones need an opt-in and lack most services.
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
-            opts=invoke,
+            opts=pulumi.InvokeOutputOptions(parent=self),
         ).names
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -76,143 +190,159 @@ class Network(pulumi.ComponentResource):
             enable_dns_support=True,
             enable_dns_hostnames=True,
             tags={"Name": f"{name}-vpc"},
-            opts=self._child(),
+            opts=self.child(),
         )
         self.vpc_id = vpc.id
         # Strip every rule from the default security group so nothing can use it by accident.
-        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, opts=self._child())
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, opts=self.child())
         gateway = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=vpc.id, tags={"Name": f"{name}-igw"}, opts=self._child()
+            f"{name}-igw", vpc_id=vpc.id, tags={"Name": f"{name}-igw"}, opts=self.child()
         )
-
+        public_table = self._public_route_table(vpc, gateway)
         public_cidrs, private_cidrs = subnet_cidrs(settings.cidr_block, settings.availability_zones)
-        public_table = aws.ec2.RouteTable(
-            f"{name}-public-rt", vpc_id=vpc.id, tags={"Name": f"{name}-public"}, opts=self._child()
-        )
-        aws.ec2.Route(
-            f"{name}-public-default-route",
-            route_table_id=public_table.id,
-            destination_cidr_block=ANYWHERE,
-            gateway_id=gateway.id,
-            opts=self._child(),
-        )
-        public_subnets: list[aws.ec2.Subnet] = []
-        private_subnets: list[aws.ec2.Subnet] = []
-        private_tables: list[aws.ec2.RouteTable] = []
-        for index in range(settings.availability_zones):
-            zone = zones[index]
-            letter = chr(ord("a") + index)
-            public = aws.ec2.Subnet(
-                f"{name}-public-{letter}",
-                vpc_id=vpc.id,
-                cidr_block=public_cidrs[index],
-                availability_zone=zone,
-                # Instances that need a public IP ask for one explicitly (Beanstalk does, without NAT).
-                map_public_ip_on_launch=False,
-                tags={"Name": f"{name}-public-{letter}", "tier": "public"},
-                opts=self._child(),
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-{letter}-rta",
-                subnet_id=public.id,
-                route_table_id=public_table.id,
-                opts=self._child(),
-            )
-            private = aws.ec2.Subnet(
-                f"{name}-private-{letter}",
-                vpc_id=vpc.id,
-                cidr_block=private_cidrs[index],
-                availability_zone=zone,
-                map_public_ip_on_launch=False,
-                tags={"Name": f"{name}-private-{letter}", "tier": "private"},
-                opts=self._child(),
-            )
-            table = aws.ec2.RouteTable(
-                f"{name}-private-{letter}-rt",
-                vpc_id=vpc.id,
-                tags={"Name": f"{name}-private-{letter}"},
-                opts=self._child(),
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-private-{letter}-rta",
-                subnet_id=private.id,
-                route_table_id=table.id,
-                opts=self._child(),
-            )
-            public_subnets.append(public)
-            private_subnets.append(private)
-            private_tables.append(table)
-
-        self._nat_routes(settings, gateway, public_subnets, private_tables)
+        zones = [
+            self._zone(vpc, public_table, index, zone_names[index], public_cidrs, private_cidrs)
+            for index in range(settings.availability_zones)
+        ]
+        self._nat_routes(settings, gateway, zones)
         self.app_in_public_subnets = settings.nat_gateways == "none"
-
-        region = aws.get_region_output(opts=invoke).region
-        endpoint_tables = private_tables + ([public_table] if self.app_in_public_subnets else [])
-        aws.ec2.VpcEndpoint(
-            f"{name}-s3-endpoint",
-            vpc_id=vpc.id,
-            service_name=region.apply(lambda r: f"com.amazonaws.{r}.s3"),
-            vpc_endpoint_type="Gateway",
-            route_table_ids=[table.id for table in endpoint_tables],
-            tags={"Name": f"{name}-s3"},
-            opts=self._child(),
-        )
+        self._s3_endpoint(vpc, [z.private_table for z in zones], public_table)
         if settings.flow_logs:
             self._flow_logs(vpc, settings.flow_log_retention_days)
+        self.public_subnet_ids = pulumi.Output.all(*[z.public.id for z in zones])
+        self.private_subnet_ids = pulumi.Output.all(*[z.private.id for z in zones])
 
-        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public_subnets])
-        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])
+    def _public_route_table(
+        self, vpc: aws.ec2.Vpc, gateway: aws.ec2.InternetGateway
+    ) -> aws.ec2.RouteTable:
+        """One table for every public subnet, with the default route to the internet gateway."""
+        table = aws.ec2.RouteTable(
+            f"{self.prefix}-public-rt",
+            vpc_id=vpc.id,
+            tags={"Name": f"{self.prefix}-public"},
+            opts=self.child(),
+        )
+        aws.ec2.Route(
+            f"{self.prefix}-public-default-route",
+            route_table_id=table.id,
+            destination_cidr_block=ANYWHERE,
+            gateway_id=gateway.id,
+            opts=self.child(),
+        )
+        return table
+
+    def _zone(
+        self,
+        vpc: aws.ec2.Vpc,
+        public_table: aws.ec2.RouteTable,
+        index: int,
+        zone: pulumi.Input[str],
+        public_cidrs: list[str],
+        private_cidrs: list[str],
+    ) -> _Zone:
+        """A public and a private subnet in one zone; the private one gets its own route table."""
+        letter = chr(ord("a") + index)
+        public = self._subnet(vpc, f"public-{letter}", public_cidrs[index], zone, "public")
+        aws.ec2.RouteTableAssociation(
+            f"{self.prefix}-public-{letter}-rta",
+            subnet_id=public.id,
+            route_table_id=public_table.id,
+            opts=self.child(),
+        )
+        private = self._subnet(vpc, f"private-{letter}", private_cidrs[index], zone, "private")
+        table = aws.ec2.RouteTable(
+            f"{self.prefix}-private-{letter}-rt",
+            vpc_id=vpc.id,
+            tags={"Name": f"{self.prefix}-private-{letter}"},
+            opts=self.child(),
+        )
+        aws.ec2.RouteTableAssociation(
+            f"{self.prefix}-private-{letter}-rta",
+            subnet_id=private.id,
+            route_table_id=table.id,
+            opts=self.child(),
+        )
+        return _Zone(public, private, table)
+
+    def _subnet(
+        self, vpc: aws.ec2.Vpc, label: str, cidr: str, zone: pulumi.Input[str], tier: str
+    ) -> aws.ec2.Subnet:
+        return aws.ec2.Subnet(
+            f"{self.prefix}-{label}",
+            vpc_id=vpc.id,
+            cidr_block=cidr,
+            availability_zone=zone,
+            # Instances that need a public IP ask for one explicitly (Beanstalk does, without NAT).
+            map_public_ip_on_launch=False,
+            tags={"Name": f"{self.prefix}-{label}", "tier": tier},
+            opts=self.child(),
+        )
 
     def _nat_routes(
-        self,
-        settings: NetworkSettings,
-        gateway: aws.ec2.InternetGateway,
-        public_subnets: list[aws.ec2.Subnet],
-        private_tables: list[aws.ec2.RouteTable],
+        self, settings: NetworkSettings, gateway: aws.ec2.InternetGateway, zones: list[_Zone]
     ) -> None:
         """`single`: one NAT for every zone; `perAz`: each zone through its own; `none`: no route out."""
         if settings.nat_gateways == "none":
             return
-        count = len(public_subnets) if settings.nat_gateways == "perAz" else 1
+        count = len(zones) if settings.nat_gateways == "perAz" else 1
         nats: list[aws.ec2.NatGateway] = []
         for index in range(count):
             letter = chr(ord("a") + index)
             eip = aws.ec2.Eip(
-                f"{self._prefix}-nat-{letter}-eip",
+                f"{self.prefix}-nat-{letter}-eip",
                 domain="vpc",
-                tags={"Name": f"{self._prefix}-nat-{letter}"},
-                opts=self._child(depends_on=[gateway]),
+                tags={"Name": f"{self.prefix}-nat-{letter}"},
+                opts=self.child(depends_on=[gateway]),
             )
             nats.append(
                 aws.ec2.NatGateway(
-                    f"{self._prefix}-nat-{letter}",
+                    f"{self.prefix}-nat-{letter}",
                     allocation_id=eip.id,
-                    subnet_id=public_subnets[index].id,
-                    tags={"Name": f"{self._prefix}-nat-{letter}"},
-                    opts=self._child(depends_on=[gateway]),
+                    subnet_id=zones[index].public.id,
+                    tags={"Name": f"{self.prefix}-nat-{letter}"},
+                    opts=self.child(depends_on=[gateway]),
                 )
             )
-        for index, table in enumerate(private_tables):
+        for index, zone in enumerate(zones):
             letter = chr(ord("a") + index)
             aws.ec2.Route(
-                f"{self._prefix}-private-{letter}-default-route",
-                route_table_id=table.id,
+                f"{self.prefix}-private-{letter}-default-route",
+                route_table_id=zone.private_table.id,
                 destination_cidr_block=ANYWHERE,
                 nat_gateway_id=nats[index % count].id,
-                opts=self._child(),
+                opts=self.child(),
             )
 
+    def _s3_endpoint(
+        self,
+        vpc: aws.ec2.Vpc,
+        private_tables: list[aws.ec2.RouteTable],
+        public_table: aws.ec2.RouteTable,
+    ) -> None:
+        """S3 traffic stays on AWS's network (and costs no NAT processing) from every app subnet."""
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        tables = private_tables + ([public_table] if self.app_in_public_subnets else [])
+        aws.ec2.VpcEndpoint(
+            f"{self.prefix}-s3-endpoint",
+            vpc_id=vpc.id,
+            service_name=region.apply(lambda r: f"com.amazonaws.{r}.s3"),
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[table.id for table in tables],
+            tags={"Name": f"{self.prefix}-s3"},
+            opts=self.child(),
+        )
+
     def _flow_logs(self, vpc: aws.ec2.Vpc, retention_days: int) -> None:
-        name = self._prefix
+        name = self.prefix
         group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs", retention_in_days=retention_days, opts=self._child()
+            f"{name}-flow-logs", retention_in_days=retention_days, opts=self.child()
         )
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
             assume_role_policy=service_trust_policy(
                 FLOW_LOGS_SERVICE, {"StringEquals": {"aws:SourceAccount": account_id(self)}}
             ),
-            opts=self._child(),
+            opts=self.child(),
         )
         aws.iam.RolePolicy(
             f"{name}-flow-logs-policy",
@@ -230,7 +360,7 @@ class Network(pulumi.ComponentResource):
                     }
                 ]
             ),
-            opts=self._child(),
+            opts=self.child(),
         )
         aws.ec2.FlowLog(
             f"{name}-flow-log",
@@ -240,5 +370,5 @@ class Network(pulumi.ComponentResource):
             log_destination=group.arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=FLOW_LOG_AGGREGATION_SECONDS,
-            opts=self._child(),
+            opts=self.child(),
         )

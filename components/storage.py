@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import Statement, account_id, policy_document
+from components.base import Component
+from components.fields import Check, Flag, Text, Texts, Whole, setting
+from components.iam import KMS_KEY_ARN, Statement, account_id, policy_document
 from components.naming import physical_prefix
-from components.settings import StorageSettings
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 ACCESS_LOG_EXPIRY_DAYS = 90
@@ -64,7 +65,63 @@ def tls_only_statements(bucket_arn: pulumi.Output[str]) -> list[Statement]:
     ]
 
 
-class Storage(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class StorageSettings:
+    """`webstack:storage`: the app's private, encrypted S3 bucket."""
+
+    versioning: bool = setting(True, Flag(), "keep every version of every object")
+    force_destroy: bool = setting(
+        False, Flag(), "let `pulumi destroy` delete a bucket that still holds objects"
+    )
+    noncurrent_version_expiration_days: int = setting(
+        90, Whole(1, 36500), "days before old versions are deleted"
+    )
+    infrequent_access_after_days: int | None = setting(
+        None,
+        # S3 moves objects to STANDARD_IA no sooner than 30 days after creation.
+        Whole(30, 36500),
+        "move objects to STANDARD_IA after that many days",
+        shown_default="(off)",
+    )
+    access_logs: bool = setting(
+        False, Flag(), "S3 server access logs to a separate private log bucket (90-day expiry)"
+    )
+    cors_allowed_origins: tuple[str, ...] = setting(
+        (),
+        Texts(
+            Text(
+                r"\*|https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?",
+                "origins such as https://app.example.com or *",
+            )
+        ),
+        "origins allowed to GET/HEAD/PUT/POST from a browser",
+    )
+    kms_key_arn: str | None = setting(
+        None,
+        Text(KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID)"),
+        "a customer KMS key for SSE-KMS; without it: SSE-KMS with the AWS managed key `aws/s3`; "
+        "a bucket key either way",
+    )
+
+    def checked(self, check: Check) -> StorageSettings:
+        if not self.versioning and check.given("noncurrent_version_expiration_days"):
+            check.report(
+                "noncurrent_version_expiration_days",
+                "has no effect with versioning false; remove it or turn versioning on",
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class StorageArgs:
+    """What `Storage` is built from: its settings, and whether its data is protected."""
+
+    settings: StorageSettings = field(default_factory=StorageSettings)
+    # Pulumi `protect` plus retain-on-delete on the bucket (and its access-log bucket).
+    protect: bool = True
+
+
+class Storage(Component):
     """The app's bucket: private (all four public-access blocks, no ACLs), encrypted, TLS-only."""
 
     bucket_name: pulumi.Output[str]
@@ -73,78 +130,34 @@ class Storage(pulumi.ComponentResource):
     kms_key_arn: str | None
 
     def __init__(
-        self,
-        name: str,
-        settings: StorageSettings,
-        protect: bool = True,
-        opts: pulumi.ResourceOptions | None = None,
+        self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("webstack:storage:Storage", name, None, opts)
-        self._prefix = name
+        super().__init__("webstack:storage:Storage", name, opts)
+        settings = args.settings
         self.kms_key_arn = settings.kms_key_arn
-        # Deleting the stack must not delete the data: protect it and retain it if it is removed.
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket_prefix=_bucket_prefix(name),
             force_destroy=settings.force_destroy,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
+            opts=self.child(protect=args.protect),
         )
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
         self.bucket_regional_domain_name = bucket.bucket_regional_domain_name
         public_access_block = self._lock_down(f"{name}-bucket", bucket)
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-bucket-encryption",
-            bucket=bucket.id,
-            rules=[
-                {
-                    # Without a customer key: SSE-KMS with the AWS managed key (aws/s3), so every
-                    # use of the key is in CloudTrail; the bucket key keeps KMS costs low.
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": settings.kms_key_arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=self._child(),
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-bucket-versioning",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled" if settings.versioning else "Suspended"},
-            opts=self._child(),
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-bucket-lifecycle",
-            bucket=bucket.id,
-            rules=self._lifecycle_rules(settings),
-            opts=self._child(depends_on=[versioning]),
-        )
+        self._encryption(bucket, settings.kms_key_arn)
+        self._versions(bucket, settings)
         if settings.cors_allowed_origins:
-            aws.s3.BucketCorsConfiguration(
-                f"{name}-bucket-cors",
-                bucket=bucket.id,
-                cors_rules=[
-                    {
-                        "allowed_origins": list(settings.cors_allowed_origins),
-                        "allowed_methods": list(CORS_METHODS),
-                        "allowed_headers": ["*"],
-                        "expose_headers": ["ETag"],
-                        "max_age_seconds": CORS_MAX_AGE_SECONDS,
-                    }
-                ],
-                opts=self._child(),
-            )
+            self._cors(bucket, settings.cors_allowed_origins)
         aws.s3.BucketPolicy(
             f"{name}-bucket-policy",
             bucket=bucket.id,
             policy=policy_document(tls_only_statements(bucket.arn)),
             # S3 answers 409 when a policy lands while the public access block is being written.
-            opts=self._child(depends_on=[public_access_block]),
+            opts=self.child(depends_on=[public_access_block]),
         )
         if settings.access_logs:
-            self._access_logs(bucket, settings.force_destroy, protect)
+            self._access_logs(bucket, settings.force_destroy, args.protect)
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,
@@ -153,8 +166,54 @@ class Storage(pulumi.ComponentResource):
             }
         )
 
-    def _child(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+    def _encryption(self, bucket: aws.s3.Bucket, kms_key_arn: str | None) -> None:
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{self.prefix}-bucket-encryption",
+            bucket=bucket.id,
+            rules=[
+                {
+                    # Without a customer key: SSE-KMS with the AWS managed key (aws/s3), so every
+                    # use of the key is in CloudTrail; the bucket key keeps KMS costs low.
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": kms_key_arn,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=self.child(),
+        )
+
+    def _versions(self, bucket: aws.s3.Bucket, settings: StorageSettings) -> None:
+        """Versioning, and the lifecycle that tidies old versions and abandoned uploads."""
+        versioning = aws.s3.BucketVersioning(
+            f"{self.prefix}-bucket-versioning",
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled" if settings.versioning else "Suspended"},
+            opts=self.child(),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{self.prefix}-bucket-lifecycle",
+            bucket=bucket.id,
+            rules=self._lifecycle_rules(settings),
+            opts=self.child(depends_on=[versioning]),
+        )
+
+    def _cors(self, bucket: aws.s3.Bucket, origins: tuple[str, ...]) -> None:
+        aws.s3.BucketCorsConfiguration(
+            f"{self.prefix}-bucket-cors",
+            bucket=bucket.id,
+            cors_rules=[
+                {
+                    "allowed_origins": list(origins),
+                    "allowed_methods": list(CORS_METHODS),
+                    "allowed_headers": ["*"],
+                    "expose_headers": ["ETag"],
+                    "max_age_seconds": CORS_MAX_AGE_SECONDS,
+                }
+            ],
+            opts=self.child(),
+        )
 
     def _lock_down(self, name: str, bucket: aws.s3.Bucket) -> aws.s3.BucketPublicAccessBlock:
         """No ACLs (the owner owns every object) and no way to make anything public."""
@@ -162,7 +221,7 @@ class Storage(pulumi.ComponentResource):
             f"{name}-ownership",
             bucket=bucket.id,
             rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=self._child(),
+            opts=self.child(),
         )
         return aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
@@ -171,7 +230,7 @@ class Storage(pulumi.ComponentResource):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=self._child(),
+            opts=self.child(),
         )
 
     @staticmethod
@@ -222,12 +281,12 @@ class Storage(pulumi.ComponentResource):
         """A separate log bucket, as locked down as the data bucket, that S3 logging writes to.
 
         Access logs are audit data: they are protected like the bucket they describe."""
-        name = f"{self._prefix}-logs"
+        name = f"{self.prefix}-logs"
         logs = aws.s3.Bucket(
             name,
             bucket_prefix=_bucket_prefix(name),
             force_destroy=force_destroy,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
+            opts=self.child(protect=protect),
         )
         public_access_block = self._lock_down(name, logs)
         # S3 server access logging delivers only to buckets encrypted with SSE-S3.
@@ -235,7 +294,7 @@ class Storage(pulumi.ComponentResource):
             f"{name}-encryption",
             bucket=logs.id,
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=self._child(),
+            opts=self.child(),
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
@@ -251,32 +310,37 @@ class Storage(pulumi.ComponentResource):
                     },
                 }
             ],
-            opts=self._child(),
+            opts=self.child(),
         )
-        delivery: Statement = {
+        policy = aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=logs.id,
+            policy=policy_document(
+                [*tls_only_statements(logs.arn), self._log_delivery(logs, bucket)]
+            ),
+            opts=self.child(depends_on=[public_access_block]),
+        )
+        aws.s3.BucketLogging(
+            f"{self.prefix}-bucket-logging",
+            bucket=bucket.id,
+            target_bucket=logs.id,
+            target_prefix=ACCESS_LOG_PREFIX,
+            opts=self.child(depends_on=[policy]),
+        )
+
+    def _log_delivery(self, logs: aws.s3.Bucket, source: aws.s3.Bucket) -> Statement:
+        """S3's logging service may write under the log prefix, and only for `source`."""
+        return {
             "Sid": "AllowS3ServerAccessLogDelivery",
             "Effect": "Allow",
             "Principal": {"Service": S3_LOGGING_SERVICE},
             "Action": "s3:PutObject",
             "Resource": pulumi.Output.concat(logs.arn, "/", ACCESS_LOG_PREFIX, "*"),
             "Condition": {
-                "ArnLike": {"aws:SourceArn": bucket.arn},
+                "ArnLike": {"aws:SourceArn": source.arn},
                 "StringEquals": {"aws:SourceAccount": account_id(self)},
             },
         }
-        policy = aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=logs.id,
-            policy=policy_document([*tls_only_statements(logs.arn), delivery]),
-            opts=self._child(depends_on=[public_access_block]),
-        )
-        aws.s3.BucketLogging(
-            f"{self._prefix}-bucket-logging",
-            bucket=bucket.id,
-            target_bucket=logs.id,
-            target_prefix=ACCESS_LOG_PREFIX,
-            opts=self._child(depends_on=[policy]),
-        )
 
     def grant_read(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
         """Let `role` list the bucket and read its objects (and decrypt with the customer key)."""
@@ -324,8 +388,8 @@ class Storage(pulumi.ComponentResource):
                 }
             )
         return aws.iam.RolePolicy(
-            f"{self._prefix}-{role.pulumi_resource_name}-{access}",
+            f"{self.prefix}-{role.pulumi_resource_name}-{access}",
             role=role.id,
             policy=policy_document(statements),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )

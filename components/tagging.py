@@ -6,26 +6,29 @@ without each component having to remember a `tags` argument.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import StackSettings
+
+def base_tags(project: str, stack: str) -> dict[str, str]:
+    """The tags webstack itself puts on everything; a stack's own tags may not replace them."""
+    return {"project": project, "stack": stack, "managed-by": "pulumi"}
 
 
-def stack_tags(settings: StackSettings) -> dict[str, str]:
-    """`project`, `stack` and `managed-by` first, then the stack's own `webstack:tags`."""
-    return {
-        **settings.tags,
-        "project": pulumi.get_project(),
-        "stack": pulumi.get_stack(),
-        "managed-by": "pulumi",
-    }
+BASE_TAG_KEYS = tuple(base_tags("", ""))
 
 
-def aws_provider(settings: StackSettings) -> aws.Provider:
+def stack_tags(extra: Mapping[str, str]) -> dict[str, str]:
+    """The stack's own `webstack:tags`, then `project`, `stack` and `managed-by`."""
+    return {**extra, **base_tags(pulumi.get_project(), pulumi.get_stack())}
+
+
+def aws_provider(region: str, extra_tags: Mapping[str, str]) -> aws.Provider:
     """An explicit provider for the configured region with the stack's default tags."""
     return aws.Provider(
         "aws",
-        region=settings.region,
-        default_tags=aws.ProviderDefaultTagsArgs(tags=stack_tags(settings)),
+        region=region,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=stack_tags(extra_tags)),
     )

@@ -1,4 +1,4 @@
-"""DESIGN.md's "secure by default" list as rules, free of the policy SDK.
+"""The secure defaults every webstack stack keeps, as rules free of the policy SDK.
 
 `policy/__main__.py` wraps them into a CrossGuard pack (`pulumi preview --policy-pack policy`);
 the offline plan runs the same functions over its registrations. Each rule returns violation

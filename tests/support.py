@@ -1,13 +1,17 @@
-"""Helpers the test modules share; the mock machinery itself lives in tools/engine.py."""
+"""Helpers the test modules share; the mock machinery itself lives in tools/mock_engine.py."""
 
 from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from tools.engine import Registration, Run, run_stack
+from components.fields import Reader, read_section
+from components.settings import ConfigError
+from tools.mock_engine import Registration, Run, run_component, run_stack
 
+_S = TypeVar("_S")
 REGION = {"aws:region": "us-east-1"}
 
 
@@ -36,6 +40,26 @@ def _cached(stack: str, overrides: str) -> Run:
 def run(stack: str, overrides: dict[str, Any] | None = None) -> Run:
     """One run per distinct (stack, overrides) for the whole session: runs are pure."""
     return _cached(stack, json.dumps(overrides or {}, sort_keys=True))
+
+
+_COMPONENT_RUNS: dict[str, Run] = {}
+
+
+def component(key: Any, build: Callable[[], None]) -> Run:
+    """Run `build` alone in an empty stack, once per distinct `key` for the whole session."""
+    text = json.dumps(key, sort_keys=True, default=repr)
+    if text not in _COMPONENT_RUNS:
+        _COMPONENT_RUNS[text] = run_component(build)
+    return _COMPONENT_RUNS[text]
+
+
+def settings_of(cls: type[_S], path: str, fields: dict[str, Any]) -> _S:
+    """A settings object read from config-style keys (`{"multiAz": True}`), as a stack file gives them."""
+    reader = Reader()
+    settings = read_section(cls, fields, path, reader)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return settings
 
 
 def by_id(run_: Run, type_: str) -> dict[str, Registration]:

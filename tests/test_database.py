@@ -4,17 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
-from tests.support import run, statements
-from tools.engine import Registration, Run
+from components.database import Database, DatabaseArgs, DatabaseSettings
+from components.iam import service_trust_policy
+from tests.support import component, settings_of, statements
+from tools.mock_engine import Registration, Run
 
 INSTANCE = "aws:rds/instance:Instance"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 
-def database(**fields: Any) -> Run:
-    return run("dev", {"webstack:database": fields, "webstack:protectData": True})
+VPC_ID = "vpc-0123456789abcdef0"
+SUBNET_IDS = ["subnet-0000000000000000c", "subnet-0000000000000000d"]
+
+
+def database(protect: bool = True, **fields: Any) -> Run:
+    """A Database alone in an empty stack, open to one group and read by one role."""
+    settings = settings_of(DatabaseSettings, "webstack:database", fields)
+
+    def build() -> None:
+        db = Database(
+            "database",
+            DatabaseArgs(VPC_ID, SUBNET_IDS, settings=settings, protect=protect),
+        )
+        app_group = aws.ec2.SecurityGroup("app-instance-sg", vpc_id=VPC_ID)
+        role = aws.iam.Role(
+            "app-role", assume_role_policy=service_trust_policy("ec2.amazonaws.com")
+        )
+        db.allow_from(app_group)
+        db.grant_secret_read(role)
+        pulumi.export("dbAddress", db.address)
+        pulumi.export("dbPort", db.port)
+        pulumi.export("dbName", db.db_name)
+        pulumi.export("dbSecretArn", db.secret_arn)
+        pulumi.export("dbSecurityGroupId", db.security_group_id)
+
+    return component(("database", protect, fields), build)
 
 
 def children(r: Run) -> dict[str, dict[str, Any]]:
@@ -64,7 +92,7 @@ def test_defaults_per_engine(
     group = r.one("aws:ec2/securityGroup:SecurityGroup", "database-sg")
     params = r.one("aws:rds/parameterGroup:ParameterGroup")
     expected = {
-        "identifier": "webstack-dev-db",
+        "identifier": "webstack-test-db",
         "engine": engine,
         "engineVersion": version,
         "instanceClass": "db.t4g.micro",
@@ -101,7 +129,8 @@ def test_defaults_per_engine(
         {"name": tls[0], "value": tls[1], "applyMethod": "immediate"},
         *({"name": k, "value": v, "applyMethod": "immediate"} for k, v in log_params),
     ]
-    assert subnet_group.inputs["subnetIds"] == r.outputs["privateSubnetIds"]
+    assert subnet_group.inputs["subnetIds"] == SUBNET_IDS
+    assert group.inputs["vpcId"] == VPC_ID
     assert r.outputs["dbPort"] == port
 
 
@@ -114,8 +143,8 @@ def test_log_groups_exist_before_the_instance_with_retention() -> None:
         if g.name.startswith("database-log-")
     ]
     assert sorted(g.inputs["name"] for g in groups) == [
-        "/aws/rds/instance/webstack-dev-db/postgresql",
-        "/aws/rds/instance/webstack-dev-db/upgrade",
+        "/aws/rds/instance/webstack-test-db/postgresql",
+        "/aws/rds/instance/webstack-test-db/upgrade",
     ]
     assert all(g.inputs["retentionInDays"] == 30 for g in groups)
     assert {g.urn for g in groups} <= set(instance.dependencies)
@@ -177,10 +206,10 @@ def test_final_snapshot_identifier_comes_from_the_random_resource() -> None:
     suffix = r.one("random:index/randomId:RandomId")
     instance = r.one(INSTANCE)
     assert suffix.inputs["byteLength"] == 4
-    assert suffix.inputs["keepers"] == {"identifier": "webstack-dev-db"}
+    assert suffix.inputs["keepers"] == {"identifier": "webstack-test-db"}
     assert (
         instance.inputs["finalSnapshotIdentifier"]
-        == f"webstack-dev-db-final-{suffix.outputs['hex']}"
+        == f"webstack-test-db-final-{suffix.outputs['hex']}"
     )
     assert suffix.urn in instance.property_dependencies["finalSnapshotIdentifier"]
 
@@ -263,15 +292,10 @@ def test_allow_from_adds_one_rule_from_that_group_on_the_engine_port(
     assert "ingress" not in group and "egress" not in group
 
 
-def test_nothing_reaches_the_database_from_a_cidr() -> None:
-    for stack in ("dev", "prod"):
-        for rule in db_ingress(run(stack)):
-            assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
-
-
 def test_secret_read_grant_is_this_secret_only() -> None:
     r = database()
-    grant = r.one("aws:iam/rolePolicy:RolePolicy", "database-app-instance-role-secret-read")
+    grant = r.one("aws:iam/rolePolicy:RolePolicy", "database-app-role-secret-read")
+    assert grant.inputs["role"] == r.one("aws:iam/role:Role", "app-role").id
     assert statements(grant) == [
         {
             "Sid": "DatabaseSecret",
@@ -282,12 +306,12 @@ def test_secret_read_grant_is_this_secret_only() -> None:
     ]
 
 
-def test_no_password_is_an_input_of_any_resource() -> None:
-    for stack in ("dev", "prod"):
-        for resource in run(stack).resources:
-            assert not {"password", "passwordWo", "masterPassword"} & set(resource.inputs), (
-                resource.name
-            )
+@pytest.mark.parametrize("engine", ["postgres", "mysql", "mariadb"])
+def test_no_password_is_an_input_of_any_resource(engine: str) -> None:
+    for resource in database(engine=engine).resources:
+        assert not {"password", "passwordWo", "masterPassword"} & set(resource.inputs), (
+            resource.name
+        )
 
 
 def test_outputs_come_from_the_instance() -> None:
@@ -298,7 +322,9 @@ def test_outputs_come_from_the_instance() -> None:
     assert r.outputs["dbName"] == "app"
 
 
-def test_instance_is_protected_and_retained_only_with_protect_data() -> None:
-    prod, dev = run("prod").one(INSTANCE), run("dev").one(INSTANCE)
-    assert (prod.protect, prod.retain_on_delete) == (True, True)
-    assert (dev.protect, dev.retain_on_delete) == (False, False)
+@pytest.mark.parametrize("protect", [True, False])
+def test_only_the_instance_is_protected_and_retained_and_only_when_asked(protect: bool) -> None:
+    r = database(protect)
+    flagged = {x.name for x in r.resources if x.protect and x.retain_on_delete}
+    assert flagged == ({"database-instance"} if protect else set())
+    assert not any(x.protect != x.retain_on_delete for x in r.resources)

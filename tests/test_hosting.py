@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
-from components.hosting import bundle_digest
+from components.hosting import (
+    AppConnections,
+    AppHosting,
+    AppHostingArgs,
+    AppSettings,
+    bundle_digest,
+)
 from components.settings import ConfigError
-from tests.support import run, statements
-from tools.engine import PROJECT_DIR, Run
+from tests.support import component, settings_of, statements
+from tools.mock_engine import PROJECT_DIR, Run
 
 ENV = "aws:elasticbeanstalk/environment:Environment"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
 
 # The options Elastic Beanstalk documents in the namespaces webstack uses ("General options for
-# all environments" and "Configuring an Application Load Balancer" in the EB developer guide; the
-# ones webstack sends are also listed in shared/REFERENCE.md). An option outside this table would
-# fail `pulumi up` with "Invalid option specification", which no mock would show.
+# all environments" and "Configuring an Application Load Balancer" in the EB developer guide,
+# https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options-general.html). An option
+# outside this table would fail `pulumi up` with "Invalid option specification", which no mock
+# would show.
 AWS_OPTIONS: dict[str, set[str]] = {
     "aws:ec2:vpc": {
         "VPCId",
@@ -158,12 +166,46 @@ def setting_rows(r: Run) -> list[tuple[str, str, Any]]:
     return [(s["namespace"], s["name"], s["value"]) for s in env.plain_inputs["settings"]]
 
 
-def ids(r: Run) -> dict[str, Any]:
-    """The values that come from other resources, looked up in the run."""
+VPC_ID = "vpc-0123456789abcdef0"
+PUBLIC = ["subnet-0000000000000000a", "subnet-0000000000000000b"]
+PRIVATE = ["subnet-0000000000000000c", "subnet-0000000000000000d"]
+CONNECTIONS = AppConnections(
+    bucket_name="webstack-test-storage-0123",
+    db_host="webstack-test-db.c0123456789.us-east-1.rds.amazonaws.com",
+    db_port="5432",
+    db_name="app",
+    db_secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0123-abcdef",
+    aws_region="us-east-1",
+)
+
+
+def hosting(public: bool = False, **fields: Any) -> Run:
+    """AppHosting alone in an empty stack: instances in public or private subnets."""
+    settings = settings_of(AppSettings, "webstack:app", fields)
+
+    def build() -> None:
+        app = AppHosting(
+            "app",
+            AppHostingArgs(
+                vpc_id=VPC_ID,
+                load_balancer_subnet_ids=PUBLIC,
+                instance_subnet_ids=PUBLIC if public else PRIVATE,
+                instances_in_public_subnets=public,
+                connections=CONNECTIONS,
+                settings=settings,
+            ),
+        )
+        pulumi.export("appUrl", app.url)
+        pulumi.export("appCname", app.cname)
+        pulumi.export("appSecurityGroupId", app.security_group_id)
+        pulumi.export("appInstanceRoleArn", app.instance_role_arn)
+
+    return component(("hosting", public, fields), build)
+
+
+def wired(r: Run) -> dict[str, Any]:
+    """The values that come from the component's own resources, looked up in the run."""
     return {
-        "vpc": r.outputs["vpcId"],
-        "public": ",".join(r.outputs["publicSubnetIds"]),
-        "private": ",".join(r.outputs["privateSubnetIds"]),
         "profile": r.one("aws:iam/instanceProfile:InstanceProfile").outputs["name"],
         "instance_sg": r.one("aws:ec2/securityGroup:SecurityGroup", "app-instance-sg").id,
         "lb_sg": r.one("aws:ec2/securityGroup:SecurityGroup", "app-lb-sg").id,
@@ -174,7 +216,7 @@ def ids(r: Run) -> dict[str, Any]:
 def expected_rows(
     r: Run,
     *,
-    app_subnets: str,
+    app_subnets: list[str],
     public_ip: str,
     instance_types: str,
     min_size: str,
@@ -182,14 +224,14 @@ def expected_rows(
     policy: str,
     retention: str,
 ) -> list[tuple[str, str, Any]]:
-    v = ids(r)
+    v = wired(r)
     env = [
         ("AWS_REGION", "us-east-1"),
-        ("BUCKET_NAME", r.outputs["bucketName"]),
-        ("DB_HOST", r.outputs["dbAddress"]),
+        ("BUCKET_NAME", CONNECTIONS.bucket_name),
+        ("DB_HOST", CONNECTIONS.db_host),
         ("DB_NAME", "app"),
         ("DB_PORT", "5432"),
-        ("DB_SECRET_ARN", r.outputs["dbSecretArn"]),
+        ("DB_SECRET_ARN", CONNECTIONS.db_secret_arn),
     ]
     rows = [
         ("aws:autoscaling:asg", "MaxSize", max_size),
@@ -208,9 +250,9 @@ def expected_rows(
         ("aws:ec2:instances", "InstanceTypes", instance_types),
         ("aws:ec2:vpc", "AssociatePublicIpAddress", public_ip),
         ("aws:ec2:vpc", "ELBScheme", "public"),
-        ("aws:ec2:vpc", "ELBSubnets", v["public"]),
-        ("aws:ec2:vpc", "Subnets", app_subnets),
-        ("aws:ec2:vpc", "VPCId", v["vpc"]),
+        ("aws:ec2:vpc", "ELBSubnets", ",".join(PUBLIC)),
+        ("aws:ec2:vpc", "Subnets", ",".join(app_subnets)),
+        ("aws:ec2:vpc", "VPCId", VPC_ID),
         *((ENV_VARS, key, value) for key, value in env),
         ("aws:elasticbeanstalk:cloudwatch:logs", "DeleteOnTerminate", "false"),
         ("aws:elasticbeanstalk:cloudwatch:logs", "RetentionInDays", retention),
@@ -238,27 +280,42 @@ def expected_rows(
     return rows
 
 
+DEV_APP = {
+    "instanceTypes": ["t3.micro"],
+    "minInstances": 1,
+    "maxInstances": 1,
+    "deploymentPolicy": "AllAtOnce",
+    "logRetentionDays": 3,
+}
+PROD_APP = {
+    "instanceTypes": ["t3.small", "t3a.small"],
+    "minInstances": 2,
+    "maxInstances": 6,
+    "deploymentPolicy": "Immutable",
+    "logRetentionDays": 90,
+}
+
+
 @pytest.mark.parametrize(
-    ("stack", "app_subnets", "public_ip", "instance_types", "sizes", "policy", "retention"),
+    ("fields", "public", "instance_types", "sizes", "policy", "retention"),
     [
-        ("dev", "public", "true", "t3.micro", ("1", "1"), "AllAtOnce", "3"),
-        ("prod", "private", "false", "t3.small,t3a.small", ("2", "6"), "Immutable", "90"),
+        (DEV_APP, True, "t3.micro", ("1", "1"), "AllAtOnce", "3"),
+        (PROD_APP, False, "t3.small,t3a.small", ("2", "6"), "Immutable", "90"),
     ],
 )
 def test_settings_in_full(
-    stack: str,
-    app_subnets: str,
-    public_ip: str,
+    fields: dict[str, Any],
+    public: bool,
     instance_types: str,
     sizes: tuple[str, str],
     policy: str,
     retention: str,
 ) -> None:
-    r = run(stack)
+    r = hosting(public, **fields)
     assert setting_rows(r) == expected_rows(
         r,
-        app_subnets=ids(r)[app_subnets],
-        public_ip=public_ip,
+        app_subnets=PUBLIC if public else PRIVATE,
+        public_ip=str(public).lower(),
         instance_types=instance_types,
         min_size=sizes[0],
         max_size=sizes[1],
@@ -268,9 +325,7 @@ def test_settings_in_full(
 
 
 def test_rolling_deploys_add_their_batch_size() -> None:
-    rows = setting_rows(
-        run("dev", {"webstack:app": {"deploymentPolicy": "Rolling", "maxInstances": 2}})
-    )
+    rows = setting_rows(hosting(deploymentPolicy="Rolling", maxInstances=2))
     command = [(n, val) for ns, n, val in rows if ns == "aws:elasticbeanstalk:command"]
     assert command == [
         ("BatchSize", "30"),
@@ -280,16 +335,16 @@ def test_rolling_deploys_add_their_batch_size() -> None:
 
 
 @pytest.mark.parametrize(
-    "overrides",
+    "fields",
     [
-        {},
-        {"webstack:app": {"certificateArn": CERT, "deploymentPolicy": "Rolling"}},
-        {"webstack:app": {"managedUpdates": {"enabled": False}}},
+        DEV_APP,
+        PROD_APP,
+        {"certificateArn": CERT, "deploymentPolicy": "Rolling"},
+        {"managedUpdates": {"enabled": False}},
     ],
 )
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_every_option_sent_is_one_aws_documents(stack: str, overrides: dict[str, Any]) -> None:
-    rows = setting_rows(run(stack, overrides))
+def test_every_option_sent_is_one_aws_documents(fields: dict[str, Any]) -> None:
+    rows = setting_rows(hosting(**fields))
     for namespace, name, _ in rows:
         if namespace == ENV_VARS:
             continue
@@ -300,19 +355,19 @@ def test_every_option_sent_is_one_aws_documents(stack: str, overrides: dict[str,
 
 
 def test_managed_updates_off_sends_only_the_switch() -> None:
-    rows = setting_rows(run("dev", {"webstack:app": {"managedUpdates": {"enabled": False}}}))
+    rows = setting_rows(hosting(managedUpdates={"enabled": False}))
     managed = [(ns, n, val) for ns, n, val in rows if "managedactions" in ns]
     assert managed == [("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled", "false")]
 
 
 def test_https_listener_and_redirect_only_with_a_certificate() -> None:
-    plain = run("dev")
+    plain = hosting()
     assert not [ns for ns, _, _ in setting_rows(plain) if ns == "aws:elbv2:listener:443"]
     assert plain.of_type("aws:lb/listenerRule:ListenerRule") == []
     assert any("certificateArn is not set" in w for w in plain.warnings)
     assert plain.outputs["appUrl"].startswith("http://")
 
-    secure = run("dev", {"webstack:app": {"certificateArn": CERT}})
+    secure = hosting(certificateArn=CERT)
     https = {n: val for ns, n, val in setting_rows(secure) if ns == "aws:elbv2:listener:443"}
     assert https == {
         "ListenerEnabled": "true",
@@ -354,11 +409,11 @@ def ingress_ports(r: Run, group_name: str) -> set[tuple[Any, ...]]:
 
 
 def test_load_balancer_takes_the_web_and_instances_take_only_the_load_balancer() -> None:
-    plain = run("dev")
+    plain = hosting()
     lb = plain.one("aws:ec2/securityGroup:SecurityGroup", "app-lb-sg").id
     assert ingress_ports(plain, "app-lb-sg") == {(80, "0.0.0.0/0"), (80, "::/0")}
     assert ingress_ports(plain, "app-instance-sg") == {(80, lb)}
-    secure = run("dev", {"webstack:app": {"certificateArn": CERT}})
+    secure = hosting(certificateArn=CERT)
     assert ingress_ports(secure, "app-lb-sg") == {
         (80, "0.0.0.0/0"),
         (80, "::/0"),
@@ -367,14 +422,15 @@ def test_load_balancer_takes_the_web_and_instances_take_only_the_load_balancer()
     }
 
 
-def test_public_ips_only_when_instances_sit_in_public_subnets() -> None:
-    for nat, public_ip in (("none", "true"), ("single", "false"), ("perAz", "false")):
-        rows = setting_rows(run("dev", {"webstack:network": {"natGateways": nat}}))
-        assert ("aws:ec2:vpc", "AssociatePublicIpAddress", public_ip) in rows
+@pytest.mark.parametrize("public", [True, False])
+def test_public_ips_only_when_instances_sit_in_public_subnets(public: bool) -> None:
+    rows = setting_rows(hosting(public))
+    assert ("aws:ec2:vpc", "AssociatePublicIpAddress", str(public).lower()) in rows
+    assert ("aws:ec2:vpc", "Subnets", ",".join(PUBLIC if public else PRIVATE)) in rows
 
 
 def test_service_role_trust_and_current_managed_policies() -> None:
-    r = run("dev")
+    r = hosting()
     (trust,) = statements(r.one("aws:iam/role:Role", "app-service-role"), "assumeRolePolicy")
     assert trust == {
         "Effect": "Allow",
@@ -395,7 +451,7 @@ def test_service_role_trust_and_current_managed_policies() -> None:
 
 
 def test_instance_role_has_the_web_tier_and_only_scoped_inline_grants() -> None:
-    r = run("dev")
+    r = hosting()
     role = r.one("aws:iam/role:Role", "app-instance-role")
     (trust,) = statements(role, "assumeRolePolicy")
     assert trust["Principal"] == {"Service": "ec2.amazonaws.com"}
@@ -424,7 +480,7 @@ def test_instance_role_has_the_web_tier_and_only_scoped_inline_grants() -> None:
 
 
 def test_application_keeps_a_bounded_number_of_versions() -> None:
-    r = run("dev")
+    r = hosting()
     application = r.one("aws:elasticbeanstalk/application:Application")
     assert application.inputs["appversionLifecycle"] == {
         "serviceRole": r.one("aws:iam/role:Role", "app-service-role").outputs["arn"],
@@ -434,8 +490,8 @@ def test_application_keeps_a_bounded_number_of_versions() -> None:
 
 
 def test_the_sample_app_is_zipped_uploaded_and_deployed() -> None:
-    r = run("dev")
-    label = f"webstack-dev-{bundle_digest(PROJECT_DIR / 'app')}"
+    r = hosting()
+    label = f"webstack-test-{bundle_digest(PROJECT_DIR / 'app')}"
     bundle = r.one("aws:s3/bucketObjectv2:BucketObjectv2")
     versions_bucket = r.one("aws:s3/bucket:Bucket", "app-versions-bucket")
     assert bundle.inputs["bucket"] == versions_bucket.id
@@ -459,39 +515,36 @@ def test_bundle_digest_changes_exactly_when_the_app_does(tmp_path: Any) -> None:
 
 def test_exact_solution_stack_skips_the_lookup() -> None:
     name = "64bit Amazon Linux 2023 v4.6.0 running Python 3.12"
-    r = run("dev", {"webstack:app": {"solutionStackName": name}})
+    r = hosting(solutionStackName=name)
     assert r.one(ENV).inputs["solutionStackName"] == name
     assert not [t for t, _ in r.invokes if t.endswith("getSolutionStack")]
 
 
 def test_platform_regex_is_anchored_to_amazon_linux_2023() -> None:
-    (args,) = [a for t, a in run("dev").invokes if t.endswith("getSolutionStack")]
+    (args,) = [a for t, a in hosting().invokes if t.endswith("getSolutionStack")]
     assert args == {
         "mostRecent": True,
         "nameRegex": r"^64bit Amazon Linux 2023 v\d+\.\d+\.\d+ running (?:Python 3.12)$",
     }
 
 
-def test_no_secret_in_any_environment_variable() -> None:
-    for stack in ("dev", "prod"):
-        env = {n: val for ns, n, val in setting_rows(run(stack)) if ns == ENV_VARS}
-        assert set(env) == {
-            "AWS_REGION",
-            "BUCKET_NAME",
-            "DB_HOST",
-            "DB_NAME",
-            "DB_PORT",
-            "DB_SECRET_ARN",
-        }
-        assert env["DB_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
-        for name in env:
-            assert not any(word in name for word in ("PASSWORD", "TOKEN", "KEY")), name
+def test_the_app_gets_one_variable_per_connection_and_none_holds_a_secret() -> None:
+    env = {n: val for ns, n, val in setting_rows(hosting()) if ns == ENV_VARS}
+    assert env == CONNECTIONS.variables()
+    assert set(env) == {
+        "AWS_REGION",
+        "BUCKET_NAME",
+        "DB_HOST",
+        "DB_NAME",
+        "DB_PORT",
+        "DB_SECRET_ARN",
+    }
+    for name in env:
+        assert not any(word in name for word in ("PASSWORD", "TOKEN", "KEY")), name
 
 
 def test_user_environment_variables_join_the_ones_webstack_sets() -> None:
-    rows = setting_rows(
-        run("dev", {"webstack:app": {"environmentVariables": {"LOG_LEVEL": "debug"}}})
-    )
+    rows = setting_rows(hosting(environmentVariables={"LOG_LEVEL": "debug"}))
     assert (ENV_VARS, "LOG_LEVEL", "debug") in rows
 
 
@@ -507,4 +560,4 @@ def test_user_environment_variables_join_the_ones_webstack_sets() -> None:
 )
 def test_bad_platform_or_min_over_max_is_a_config_error(app: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        run("dev", {"webstack:app": app})
+        settings_of(AppSettings, "webstack:app", app)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
-from components.network import subnet_cidrs
+from components.network import Network, NetworkArgs, NetworkSettings, subnet_cidrs
 from components.settings import ConfigError
-from tests.support import by_id, option_settings, run, statements
-from tools.engine import Run
+from tests.support import by_id, component, settings_of, statements
+from tools.mock_engine import Run
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
@@ -21,7 +22,17 @@ ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 
 
 def network(**fields: Any) -> Run:
-    return run("dev", {"webstack:network": fields})
+    """A Network alone in an empty stack, from config-style settings; its outputs exported."""
+    settings = settings_of(NetworkSettings, "webstack:network", fields)
+
+    def build() -> None:
+        net = Network("network", NetworkArgs(settings))
+        pulumi.export("vpcId", net.vpc_id)
+        pulumi.export("publicSubnetIds", net.public_subnet_ids)
+        pulumi.export("privateSubnetIds", net.private_subnet_ids)
+        pulumi.export("appSubnetIds", net.app_subnet_ids)
+
+    return component(("network", fields), build)
 
 
 def private_default_routes(r: Run) -> dict[str, str | None]:
@@ -114,8 +125,12 @@ def test_no_nat_means_no_route_out_of_private_subnets_and_app_in_public() -> Non
     r = network(natGateways="none")
     assert r.of_type(NAT) == [] and r.of_type(EIP) == []
     assert private_default_routes(r) == {"network-private-a": None, "network-private-b": None}
-    public_ids = ",".join(r.outputs["publicSubnetIds"])
-    assert option_settings(r)[("aws:ec2:vpc", "Subnets")] == public_ids
+    assert r.outputs["appSubnetIds"] == r.outputs["publicSubnetIds"]
+
+
+def test_with_nat_the_app_runs_in_the_private_subnets() -> None:
+    r = network(natGateways="single")
+    assert r.outputs["appSubnetIds"] == r.outputs["privateSubnetIds"]
 
 
 def test_s3_endpoint_is_on_every_private_route_table() -> None:
@@ -174,8 +189,7 @@ def test_bring_your_own_network_creates_nothing_and_passes_ids_through() -> None
     )
     assert r.outputs["vpcId"] == own["vpcId"]
     assert r.outputs["privateSubnetIds"] == own["privateSubnetIds"]
-    subnet_group = r.one("aws:rds/subnetGroup:SubnetGroup")
-    assert subnet_group.inputs["subnetIds"] == own["privateSubnetIds"]
+    assert r.outputs["appSubnetIds"] == own["privateSubnetIds"]
 
 
 def test_a_block_too_small_for_the_subnets_is_refused() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.engine import Secret
+from tools.mock_engine import Secret
 from tools.plan import REDACTED, main, redact
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pulumi
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.settings import (
-    AppSettings,
-    ConfigError,
-    DatabaseSettings,
-    ManagedUpdates,
-    NetworkSettings,
-    StackSettings,
-    StorageSettings,
-    parse_settings,
-)
-from tools.engine import Run, run_stack
+from components.database import DatabaseSettings
+from components.fields import Choice, Flag, Kind, Nested, Text, TextMap, Texts, Whole, fields_of
+from components.hosting import AppSettings, ManagedUpdates
+from components.network import NetworkSettings
+from components.settings import ConfigError, StackSettings, parse_settings
+from components.storage import StorageSettings
+from tools.docs import README, SCHEMA
+from tools.mock_engine import Run, run_stack
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -116,7 +118,7 @@ def test_values_are_read_and_coerced_from_yaml_and_cli_forms() -> None:
     s = parse(
         protectData="false",
         tags={"team": "web", "cost": 42},
-        database={"engineVersion": 16, "allocatedStorage": "30", "multiAz": "true"},
+        database={"engineVersion": 16, "allocatedStorage": 30, "multiAz": "true"},
         app={"minInstances": 2, "maxInstances": 4, "environmentVariables": {"LOG_LEVEL": "info"}},
     )
     assert s.protect_data is False
@@ -360,3 +362,101 @@ def test_random_junk_only_ever_raises_config_error(config: dict[str, Any], as_te
         parse_settings(raw, project_dir=PROJECT)
     except ConfigError as error:
         assert error.problems
+
+
+# The stack file's JSON Schema (generated from the same field metadata) against the reader.
+
+VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+
+
+def schema_errors(config: dict[str, Any]) -> list[str]:
+    return [e.message for e in VALIDATOR.iter_errors({"config": config})]
+
+
+def reader_accepts(config: dict[str, Any]) -> bool:
+    raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    try:
+        parse_settings(raw, project_dir=PROJECT)
+    except ConfigError:
+        return False
+    return True
+
+
+def shipped_and_documented_stacks() -> list[tuple[str, dict[str, Any]]]:
+    found = [(p.name, yaml.safe_load(p.read_text())) for p in sorted(PROJECT.glob("Pulumi.*.yaml"))]
+    blocks = README.read_text().split("```yaml\n")[1:]
+    found += [("README example", yaml.safe_load(b.split("```")[0])) for b in blocks]
+    return [(name, doc) for name, doc in found if isinstance(doc, dict) and "config" in doc]
+
+
+@pytest.mark.parametrize(("name", "document"), shipped_and_documented_stacks())
+def test_schema_and_reader_accept_the_shipped_stacks_and_the_readme_examples(
+    name: str, document: dict[str, Any]
+) -> None:
+    assert [e.message for e in VALIDATOR.iter_errors(document)] == [], name
+    assert reader_accepts(document["config"]), name
+
+
+def wrong_values(kind: Kind) -> list[Any]:
+    """Values of the wrong type or out of range for one kind of setting."""
+    if isinstance(kind, Flag):
+        return ["maybe", 1, ["true"]]
+    if isinstance(kind, Whole):
+        outside = [max(kind.choices) + 1, -1] if kind.choices else [kind.low - 1, kind.high + 1]
+        return [*outside, "10", 2.5, True, [1]]
+    if isinstance(kind, Choice):
+        return ["not-a-choice", 1, [kind.choices[0]]]
+    if isinstance(kind, Text):
+        found: list[Any] = [["x"], {"a": "b"}, True]
+        return found + [v for v in ("", "§ ", "-1.5") if not re.fullmatch(kind.pattern, v)]
+    if isinstance(kind, Texts):
+        return ["not-a-list", [1], {"a": "b"}]
+    if isinstance(kind, TextMap):
+        return ["not-a-map", {"ok_name": {"nested": 1}}, {"ok_name": [1]}, ["x"]]
+    assert isinstance(kind, Nested)
+    return ["not-an-object", {"unknownKey": 1}, [1]]
+
+
+def bad_configs() -> list[tuple[str, dict[str, Any]]]:
+    """One stack config per wrong value of every setting, by its key path."""
+    cases: list[tuple[str, dict[str, Any]]] = [("webstack:unknownKey", {"webstack:unknownKey": 1})]
+    for top in fields_of(StackSettings):
+        key = f"webstack:{top.key}"
+        kind = top.spec.kind
+        cases += [(key, {key: value}) for value in wrong_values(kind)]
+        if isinstance(kind, Nested):
+            for f in fields_of(kind.cls):
+                cases += [(f"{key}.{f.key}", {key: {f.key: v}}) for v in wrong_values(f.spec.kind)]
+    return cases
+
+
+@pytest.mark.parametrize(("path", "config"), bad_configs(), ids=[p for p, _ in bad_configs()])
+def test_schema_refuses_what_the_reader_refuses(path: str, config: dict[str, Any]) -> None:
+    config = {"aws:region": "us-east-1", **config}
+    assert not reader_accepts(config), path
+    assert schema_errors(config), path
+
+
+def test_schema_and_reader_accept_every_default_written_out() -> None:
+    config: dict[str, Any] = {"aws:region": "us-east-1"}
+    defaults = StackSettings(region="us-east-1")
+    for top in fields_of(StackSettings):
+        value = getattr(defaults, top.name)
+        config[f"webstack:{top.key}"] = _as_config(value)
+    assert schema_errors(config) == []
+    assert reader_accepts(config)
+
+
+def _as_config(value: Any) -> Any:
+    """A settings value as a stack file writes it: camelCase keys, lists; unset ones left out."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.key: _as_config(getattr(value, f.name))
+            for f in fields_of(type(value))
+            if getattr(value, f.name) not in (None, ())
+        }
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value

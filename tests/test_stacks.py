@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.support import option_settings, run, statements
-from tools.engine import SECRET_PLACEHOLDER, Run
+from tools.mock_engine import SECRET_PLACEHOLDER, Run
 
 STACKS = ["dev", "prod"]
 OUTPUTS = {
@@ -216,3 +216,45 @@ def test_no_secret_value_in_any_output_or_environment_variable(stack: str) -> No
     text = json.dumps(r.outputs) + json.dumps(list(option_settings(r).values()))
     assert SECRET_PLACEHOLDER not in text
     assert "password" not in text.lower()
+
+
+@pytest.mark.parametrize(("stack", "public"), [("dev", True), ("prod", False)])
+def test_the_app_runs_in_public_subnets_only_without_nat(stack: str, public: bool) -> None:
+    r = run(stack)
+    subnets = r.outputs["publicSubnetIds" if public else "privateSubnetIds"]
+    options = option_settings(r)
+    assert options[("aws:ec2:vpc", "Subnets")] == ",".join(subnets)
+    assert options[("aws:ec2:vpc", "ELBSubnets")] == ",".join(r.outputs["publicSubnetIds"])
+    assert options[("aws:ec2:vpc", "AssociatePublicIpAddress")] == str(public).lower()
+
+
+def test_a_network_of_your_own_reaches_the_database_and_the_app() -> None:
+    own = {
+        "vpcId": "vpc-0123456789abcdef0",
+        "publicSubnetIds": ["subnet-0000000000000000a", "subnet-0000000000000000b"],
+        "privateSubnetIds": ["subnet-0000000000000000c", "subnet-0000000000000000d"],
+    }
+    r = run("dev", {"webstack:network": own})
+    assert r.one("aws:rds/subnetGroup:SubnetGroup").inputs["subnetIds"] == own["privateSubnetIds"]
+    assert (
+        r.one("aws:ec2/securityGroup:SecurityGroup", "database-sg").inputs["vpcId"] == own["vpcId"]
+    )
+    options = option_settings(r)
+    assert options[("aws:ec2:vpc", "VPCId")] == own["vpcId"]
+    assert options[("aws:ec2:vpc", "Subnets")] == ",".join(own["privateSubnetIds"])
+    assert options[("aws:ec2:vpc", "ELBSubnets")] == ",".join(own["publicSubnetIds"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_child_of_a_component_carries_its_name(stack: str) -> None:
+    r = run(stack)
+    components = {x.urn: x for x in r.resources if x.type.startswith("webstack:")}
+    assert {x.type for x in components.values()} == {
+        "webstack:network:Network",
+        "webstack:storage:Storage",
+        "webstack:database:Database",
+        "webstack:hosting:AppHosting",
+    }
+    for resource in r.resources:
+        if resource.parent in components:
+            assert resource.name.startswith(components[resource.parent].name + "-"), resource.name

@@ -4,16 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
-from tests.support import run, statements
-from tools.engine import Registration, Run
+from components.iam import service_trust_policy
+from components.storage import Storage, StorageArgs, StorageSettings
+from tests.support import component, settings_of, statements
+from tools.mock_engine import Registration, Run
 
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100"
 
 
-def storage(**fields: Any) -> Run:
-    return run("dev", {"webstack:storage": fields, "webstack:protectData": True})
+def storage(protect: bool = True, **fields: Any) -> Run:
+    """Storage alone in an empty stack, granting read-write to one role and read to another."""
+    settings = settings_of(StorageSettings, "webstack:storage", fields)
+
+    def build() -> None:
+        bucket = Storage("storage", StorageArgs(settings, protect=protect))
+        writer = aws.iam.Role(
+            "writer", assume_role_policy=service_trust_policy("ec2.amazonaws.com")
+        )
+        reader = aws.iam.Role(
+            "reader", assume_role_policy=service_trust_policy("ec2.amazonaws.com")
+        )
+        bucket.grant_read_write(writer)
+        bucket.grant_read(reader)
+        pulumi.export("bucketName", bucket.bucket_name)
+        pulumi.export("bucketArn", bucket.bucket_arn)
+
+    return component(("storage", protect, fields), build)
 
 
 def children(r: Run) -> dict[str, dict[str, Any]]:
@@ -33,7 +53,7 @@ def test_bucket_defaults_are_private_encrypted_versioned_and_tidy() -> None:
     r = storage()
     bucket = part(r, "-bucket")
     assert bucket.inputs["forceDestroy"] is False
-    assert bucket.inputs["bucketPrefix"] == "webstack-dev-storage-"
+    assert bucket.inputs["bucketPrefix"] == "webstack-test-storage-"
     assert part(r, "-ownership").inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     block = part(r, "-public-access-block").inputs
     assert [
@@ -94,7 +114,7 @@ def test_policy_denies_plain_http_and_old_tls_and_waits_for_the_public_access_bl
     assert deny_old_tls["Resource"] == [arn, f"{arn}/*"]
     assert deny_old_tls["Condition"] == {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
     assert part(r, "-public-access-block").urn in policy.dependencies
-    assert len(r.of_type("aws:s3/bucketPolicy:BucketPolicy")) == 2  # data + app versions, one each
+    assert len(r.of_type("aws:s3/bucketPolicy:BucketPolicy")) == 1
 
 
 # option -> (changed resources, added resources), by name, against the defaults
@@ -105,7 +125,7 @@ OPTIONS: list[tuple[dict[str, Any], set[str], set[str]]] = [
     ({"infrequentAccessAfterDays": 60}, {"storage-bucket-lifecycle"}, set()),
     (
         {"kmsKeyArn": KMS_KEY},
-        {"storage-bucket-encryption", "storage-app-instance-role-read-write"},
+        {"storage-bucket-encryption", "storage-writer-read-write", "storage-reader-read"},
         set(),
     ),
     ({"corsAllowedOrigins": ["https://app.example.com"]}, set(), {"storage-bucket-cors"}),
@@ -227,7 +247,7 @@ def test_read_write_grant_is_least_privilege_on_this_bucket() -> None:
     r = storage()
     arn = part(r, "-bucket").outputs["arn"]
     grant = part(r, "-read-write")
-    role = r.one("aws:iam/role:Role", "app-instance-role")
+    role = r.one("aws:iam/role:Role", "writer")
     assert grant.inputs["role"] == role.id
     assert statements(grant) == [
         {
@@ -258,8 +278,8 @@ def test_grants_add_the_customer_key_and_only_the_actions_they_need() -> None:
 
 def test_read_grant_reads_only() -> None:
     r = storage()
-    versions = r.one("webstack:storage:Storage", "app-versions")
-    (grant,) = [c for c in r.children(versions) if c.type == "aws:iam/rolePolicy:RolePolicy"]
+    grant = part(r, "-reader-read")
+    assert grant.inputs["role"] == r.one("aws:iam/role:Role", "reader").id
     objects, bucket = statements(grant)
     assert objects["Action"] == ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"]
     assert bucket["Action"] == ["s3:ListBucket", "s3:GetBucketLocation"]
@@ -269,9 +289,17 @@ def test_read_grant_reads_only() -> None:
         )
 
 
-def test_data_is_protected_in_prod_and_not_in_dev() -> None:
-    prod_bucket = run("prod").one("aws:s3/bucket:Bucket", "storage-bucket")
-    dev_bucket = run("dev").one("aws:s3/bucket:Bucket", "storage-bucket")
-    assert (prod_bucket.protect, prod_bucket.retain_on_delete) == (True, True)
-    assert (dev_bucket.protect, dev_bucket.retain_on_delete) == (False, False)
-    assert dev_bucket.inputs["forceDestroy"] is True
+def test_bucket_name_and_arn_are_the_components_outputs() -> None:
+    r = storage()
+    bucket = part(r, "-bucket")
+    assert (r.outputs["bucketName"], r.outputs["bucketArn"]) == (bucket.id, bucket.outputs["arn"])
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_data_and_its_access_logs_are_protected_and_retained_only_when_asked(
+    protect: bool,
+) -> None:
+    r = storage(protect, accessLogs=True)
+    flagged = {x.name for x in r.resources if x.protect and x.retain_on_delete}
+    assert flagged == ({"storage-bucket", "storage-logs"} if protect else set())
+    assert not any(x.protect != x.retain_on_delete for x in r.resources)

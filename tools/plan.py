@@ -19,7 +19,7 @@ from typing import Any
 
 from components.settings import ConfigError
 from policy.rules import Resource, Violation, evaluate
-from tools.engine import PROJECT_DIR, Registration, Run, Secret, run_stack
+from tools.mock_engine import PROJECT_DIR, Registration, Run, Secret, run_stack
 
 REDACTED = "[secret]"
 # The arguments worth a glance in the tree, per resource type; other types show none.
@@ -58,6 +58,7 @@ def redact(value: Any) -> Any:
 
 
 def plan_document(run: Run) -> dict[str, Any]:
+    """The plan as data, in a stable order (by URN) so two plans of one program compare equal."""
     return {
         "project": run.project,
         "stack": run.stack,
@@ -71,10 +72,12 @@ def plan_document(run: Run) -> dict[str, Any]:
                 "protect": r.protect,
                 "retainOnDelete": r.retain_on_delete,
                 "inputs": redact(r.inputs),
-                "dependencies": r.dependencies,
-                "propertyDependencies": r.property_dependencies,
+                "dependencies": sorted(r.dependencies),
+                "propertyDependencies": {
+                    key: sorted(urns) for key, urns in r.property_dependencies.items()
+                },
             }
-            for r in run.resources
+            for r in sorted(run.resources, key=lambda r: r.urn)
         ],
         "outputs": {
             k: REDACTED if k in run.secret_outputs else redact(v) for k, v in run.outputs.items()

@@ -1,21 +1,21 @@
-"""The one mock engine: runs `__main__.py` for a named stack under Pulumi mocks, offline.
+"""The mock engine: runs the program, or a single component, under Pulumi mocks, offline.
 
-It reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` (the mocks read neither), turns `secure:` values
-into placeholders marked secret, answers the invokes the program makes with realistic data,
-returns realistic outputs for every resource type, and records every registration with its
+`run_stack` runs `__main__.py` for a named stack: it reads `Pulumi.yaml` and `Pulumi.<stack>.yaml`
+(the mocks read neither) and turns `secure:` values into placeholders marked secret.
+`run_component` runs one function that builds a component in an otherwise empty program, as a
+CDK test puts one construct in an empty stack. Either way the invokes are answered and resources
+get their state from fake AWS (`tools/fake_aws.py`), and every registration is recorded with its
 parent, dependencies, protect/retain flags and inputs, plus the stack outputs. The tests and the
-offline plan (`tools/plan.py`) both run stacks through `run_stack`.
+offline plan (`tools/plan.py`) share this engine.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
-import re
 import runpy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,31 +26,10 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-ACCOUNT_ID = "123456789012"
-SECRET_PLACEHOLDER = "mock-secret-value"
+from tools.fake_aws import answer_invoke, resource_state
 
-# What `DescribeAvailableSolutionStacks` answers (a realistic subset); the getSolutionStack mock
-# filters it with the program's regex like the provider does, newest first.
-SOLUTION_STACKS = (
-    "64bit Amazon Linux 2023 v4.7.2 running Python 3.13",
-    "64bit Amazon Linux 2023 v4.7.2 running Python 3.12",
-    "64bit Amazon Linux 2023 v4.7.2 running Python 3.11",
-    "64bit Amazon Linux 2023 v4.6.0 running Python 3.12",
-    "64bit Amazon Linux 2023 v6.6.1 running Node.js 22",
-    "64bit Amazon Linux 2023 v4.6.1 running Docker",
-    "64bit Amazon Linux 2 v3.8.4 running Python 3.8",
-)
-# Latest minor version and parameter group family RDS reports per engine and major version.
-ENGINE_VERSIONS = {
-    ("postgres", "17"): ("17.6", "postgres17"),
-    ("postgres", "16"): ("16.10", "postgres16"),
-    ("postgres", "15"): ("15.14", "postgres15"),
-    ("mysql", "8.4"): ("8.4.6", "mysql8.4"),
-    ("mysql", "8.0"): ("8.0.43", "mysql8.0"),
-    ("mariadb", "11.4"): ("11.4.8", "mariadb11.4"),
-    ("mariadb", "10.11"): ("10.11.14", "mariadb10.11"),
-}
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SECRET_PLACEHOLDER = "mock-secret-value"
 
 
 @dataclass(frozen=True)
@@ -138,10 +117,6 @@ def _mark_secrets(value: Any) -> Any:
     return value
 
 
-def _hex(seed: str, length: int = 17) -> str:
-    return hashlib.sha256(seed.encode()).hexdigest()[:length]
-
-
 def _config_value(value: Any) -> tuple[Any, bool]:
     """The value with `secure:` leaves replaced by a placeholder, and whether it held any."""
     if isinstance(value, dict):
@@ -203,58 +178,6 @@ def stack_config(
     return config, secret_keys
 
 
-def answer_invoke(token: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
-    """What AWS (through the provider) would answer for one invoke of the program."""
-    if token == "aws:index/getCallerIdentity:getCallerIdentity":
-        return {
-            "accountId": ACCOUNT_ID,
-            "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
-            "userId": "AIDAMOCK",
-            "id": ACCOUNT_ID,
-        }
-    if token == "aws:index/getPartition:getPartition":
-        return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
-    if token == "aws:index/getRegion:getRegion":
-        return {"region": region, "name": region, "id": region}
-    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-        letters = "abcdef"
-        return {
-            "names": [f"{region}{c}" for c in letters],
-            "zoneIds": [f"use1-az{i}" for i in range(1, len(letters) + 1)],
-            "id": region,
-        }
-    if token == "aws:elasticbeanstalk/getSolutionStack:getSolutionStack":
-        pattern = re.compile(inputs["nameRegex"])
-        matches = [s for s in SOLUTION_STACKS if pattern.search(s)]
-        if not matches:
-            raise ValueError(
-                "Your query returned no results. Please change your search criteria and try again."
-            )
-        return {"name": matches[0], "nameRegex": inputs["nameRegex"], "id": "mock"}
-    if token == "aws:rds/getEngineVersion:getEngineVersion":
-        key = (inputs["engine"], inputs.get("version"))
-        if key not in ENGINE_VERSIONS:
-            raise ValueError(f"no RDS engine versions match the arguments {key}")
-        version, family = ENGINE_VERSIONS[key]
-        return {
-            "engine": key[0],
-            "version": version,
-            "versionActual": version,
-            "parameterGroupFamily": family,
-            "id": version,
-        }
-    if token == "aws:lb/getListener:getListener":
-        arn = inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/")
-        return {
-            "arn": f"{arn}/{_hex(arn, 16)}",
-            "loadBalancerArn": inputs["loadBalancerArn"],
-            "port": inputs["port"],
-            "protocol": "HTTP",
-            "id": arn,
-        }
-    raise NotImplementedError(f"the mock engine has no answer for invoke {token}")
-
-
 class _Mocks(pulumi.runtime.Mocks):
     """Realistic answers for every invoke and resource type the program uses."""
 
@@ -269,99 +192,7 @@ class _Mocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = unwrap(_mark_secrets(args.inputs))
-        return _resource_state(args.typ, args.name, inputs, self.region)
-
-
-def _resource_state(
-    typ: str, name: str, inputs: dict[str, Any], region: str
-) -> tuple[str, dict[str, Any]]:
-    """The id and state AWS would report for a new resource of this type."""
-    state = dict(inputs)
-    suffix = _hex(f"{typ}/{name}", 8)
-    arn_head = f"arn:aws:{{}}:{region}:{ACCOUNT_ID}"
-    prefixes = {
-        "aws:ec2/vpc:Vpc": "vpc",
-        "aws:ec2/subnet:Subnet": "subnet",
-        "aws:ec2/securityGroup:SecurityGroup": "sg",
-        "aws:ec2/routeTable:RouteTable": "rtb",
-        "aws:ec2/internetGateway:InternetGateway": "igw",
-        "aws:ec2/natGateway:NatGateway": "nat",
-        "aws:ec2/eip:Eip": "eipalloc",
-        "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
-        "aws:ec2/flowLog:FlowLog": "fl",
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
-        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
-    }
-    if typ in prefixes:
-        resource_id = f"{prefixes[typ]}-{_hex(f'{typ}/{name}')}"
-        if typ == "aws:ec2/securityGroup:SecurityGroup":
-            state["arn"] = f"{arn_head.format('ec2')}:security-group/{resource_id}"
-        return resource_id, state
-    if typ == "aws:s3/bucket:Bucket":
-        bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix') or name + '-'}{suffix}"
-        state.update(
-            bucket=bucket,
-            arn=f"arn:aws:s3:::{bucket}",
-            bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com",
-            bucketDomainName=f"{bucket}.s3.amazonaws.com",
-            region=region,
-        )
-        return bucket, state
-    if typ == "aws:rds/instance:Instance":
-        identifier = inputs.get("identifier") or f"{name}-{suffix}"
-        address = f"{identifier}.c{_hex(identifier, 11)}.{region}.rds.amazonaws.com"
-        port = int(inputs.get("port") or 5432)
-        secret_arn = (
-            f"{arn_head.format('secretsmanager')}:secret:rds!db-{_hex(identifier, 8)}-"
-            f"{_hex(identifier + 'x', 6)}"
-        )
-        state.update(
-            identifier=identifier,
-            address=address,
-            port=port,
-            endpoint=f"{address}:{port}",
-            arn=f"{arn_head.format('rds')}:db:{identifier}",
-            resourceId=f"db-{_hex(identifier, 26).upper()}",
-            masterUserSecrets=[
-                {
-                    "secretArn": secret_arn,
-                    "kmsKeyId": f"{arn_head.format('kms')}:key/{_hex(identifier, 8)}",
-                    "secretStatus": "active",
-                }
-            ],
-        )
-        return identifier, state
-    if typ == "aws:elasticbeanstalk/environment:Environment":
-        env_name = inputs.get("name") or f"{name}-{suffix}"
-        state.update(
-            name=env_name,
-            cname=f"{env_name}.{region}.elasticbeanstalk.com",
-            endpointUrl=f"awseb-AWSEB-{suffix}.{region}.elb.amazonaws.com",
-            loadBalancers=[
-                f"{arn_head.format('elasticloadbalancing')}:loadbalancer/app/awseb-AWSEB-{suffix}/{_hex(env_name, 16)}"
-            ],
-            arn=f"{arn_head.format('elasticbeanstalk')}:environment/{inputs.get('application')}/{env_name}",
-        )
-        return f"e-{_hex(env_name, 10)}", state
-    if typ == "random:index/randomId:RandomId":
-        digest = _hex(name, int(inputs.get("byteLength", 4)) * 2)
-        state.update(hex=digest, dec=str(int(digest, 16)), b64Url=digest, b64Std=digest)
-        return digest, state
-    if typ.startswith("pulumi:providers:"):
-        return f"{name}-provider-id", state
-    physical = inputs.get("name") or f"{name}-{suffix}"
-    state.setdefault("name", physical)
-    service = typ.split(":")[1].split("/")[0]
-    kinds = {
-        "aws:iam/role:Role": f"arn:aws:iam::{ACCOUNT_ID}:role/{physical}",
-        "aws:iam/instanceProfile:InstanceProfile": f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/{physical}",
-        "aws:cloudwatch/logGroup:LogGroup": f"{arn_head.format('logs')}:log-group:{physical}",
-        "aws:elasticbeanstalk/application:Application": f"{arn_head.format('elasticbeanstalk')}:application/{physical}",
-    }
-    state.setdefault(
-        "arn", kinds.get(typ, f"{arn_head.format(service)}:{typ.split(':')[-1].lower()}/{physical}")
-    )
-    return str(physical), state
+        return resource_state(args.typ, args.name, inputs, self.region)
 
 
 class _RecordingMonitor(mocks.MockMonitor):
@@ -431,11 +262,41 @@ def run_stack(
     """
     config, secret_keys = stack_config(stack, overrides, project_dir)
     project = _project(project_dir)["name"]
+
+    def program() -> None:
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+
     run = record if record is not None else Run(stack=stack)
+    return _execute(program, run, project, config, secret_keys, project_dir)
+
+
+def run_component(
+    build: Callable[[], None],
+    config: Mapping[str, Any] | None = None,
+    stack: str = "test",
+    project: str = "webstack",
+) -> Run:
+    """Run `build` (which creates one component) as the whole program of an empty stack.
+
+    `config` holds full keys (`{"aws:region": "eu-west-1"}`); the region defaults to us-east-1.
+    """
+    values = {"aws:region": "us-east-1", **(config or {})}
+    plain = {key: _as_config_string(value) for key, value in values.items()}
+    return _execute(build, Run(stack=stack), project, plain, [], PROJECT_DIR)
+
+
+def _execute(
+    program: Callable[[], None],
+    run: Run,
+    project: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+    project_dir: Path,
+) -> Run:
     run.project = project
     region = config.get("aws:region", "us-east-1")
     # Start from nothing: no root stack, config, outputs or RPCs left by an earlier run.
-    settings.reset_options(project=project, stack=stack, preview=True)
+    settings.reset_options(project=project, stack=run.stack, preview=True)
     settings.SETTINGS.outputs.clear()
     pulumi.runtime.set_all_config(config, secret_keys)
     with _isolated_logger(run) as logger, contextlib.chdir(project_dir):
@@ -443,16 +304,12 @@ def run_stack(
         mocks.set_mocks(
             monitor.mocks,
             project=project,
-            stack=stack,
+            stack=run.stack,
             preview=True,
             logger=logger,
             monitor=monitor,
         )
         settings.SETTINGS.outputs.clear()
-
-        def program() -> None:
-            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
-
         try:
             _sync_await(run_pulumi_func(program))
             root = settings.get_root_resource()

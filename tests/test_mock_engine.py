@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
-from tools.engine import SECRET_PLACEHOLDER, Secret, answer_invoke, run_stack, stack_config
+from tools.fake_aws import answer_invoke
+from tools.mock_engine import SECRET_PLACEHOLDER, Secret, run_component, run_stack, stack_config
 
 TINY_PROGRAM = """
 import pulumi
@@ -121,3 +124,18 @@ def test_secret_inputs_are_marked(tiny_project: Path) -> None:
     parameter = run.one("aws:ssm/parameter:Parameter")
     assert parameter.inputs["value"] == Secret(SECRET_PLACEHOLDER)
     assert parameter.plain_inputs["value"] == SECRET_PLACEHOLDER
+
+
+def test_a_component_runs_alone_in_an_empty_stack() -> None:
+    def build() -> None:
+        group = pulumi.ComponentResource("test:index:Group", "group")
+        aws.s3.Bucket("group-bucket", opts=pulumi.ResourceOptions(parent=group))
+        pulumi.export("region", pulumi.Config("aws").require("region"))
+
+    run = run_component(build, {"aws:region": "eu-west-1"})
+    group = run.one("test:index:Group")
+    bucket = run.one("aws:s3/bucket:Bucket")
+    assert [r.name for r in run.resources] == ["group", "group-bucket"]
+    assert bucket.parent == group.urn
+    assert bucket.outputs["region"] == "eu-west-1"
+    assert run.outputs == {"region": "eu-west-1"}

@@ -1,0 +1,85 @@
+"""Generated documents: the README's configuration table and the stack file's JSON Schema."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.fields import Nested, fields_of
+from components.settings import StackSettings
+from tools import docs
+
+
+def test_readme_table_is_current() -> None:
+    readme = docs.README.read_text()
+    assert docs.readme_with_table(readme) == readme, "README is stale: run `make docs`"
+
+
+def test_schema_file_is_current() -> None:
+    assert docs.SCHEMA.read_text() == docs.schema_text(), "schema is stale: run `make docs`"
+
+
+def test_check_mode_fails_on_a_stale_readme_and_make_docs_mends_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# title\n{docs.BEGIN}\n| an old row |\n{docs.END}\nafter\n")
+    schema = tmp_path / "schema" / "pulumi-stack.schema.json"
+    monkeypatch.setattr(docs, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(docs, "README", readme)
+    monkeypatch.setattr(docs, "SCHEMA", schema)
+    assert docs.main(["--check"]) == 1
+    assert "README.md is stale: run `make docs`" in capsys.readouterr().err
+    assert docs.main([]) == 0
+    assert docs.main(["--check"]) == 0
+    text = readme.read_text()
+    assert "| an old row |" not in text and text.endswith("after\n")
+    assert json.loads(schema.read_text()) == docs.stack_schema()
+
+
+def _leaves(cls: type[Any], prefix: str = "") -> list[str]:
+    """Every setting's name under `cls`, nested ones as `a.b`."""
+    found: list[str] = []
+    for f in fields_of(cls):
+        kind = f.spec.kind
+        found += (
+            _leaves(kind.cls, f"{prefix}{f.key}.") if isinstance(kind, Nested) else [prefix + f.key]
+        )
+    return found
+
+
+def test_every_setting_has_one_row() -> None:
+    lines = docs.config_table().splitlines()[2:]
+    rows = [[c.strip().strip("`") for c in re.split(r"(?<!\\)\|", x[1:-1])] for x in lines]
+    assert all(len(cells) == 5 for cells in rows)
+    keys = {cells[0] for cells in rows} - {""}
+    names = [cells[1] for cells in rows if cells[1]]
+    assert keys == {"aws:region"} | {f"webstack:{f.key}" for f in fields_of(StackSettings)}
+    sections = [f.spec.kind for f in fields_of(StackSettings)]
+    expected = [name for kind in sections if isinstance(kind, Nested) for name in _leaves(kind.cls)]
+    assert names == expected
+
+
+def test_rows_show_default_accepted_values_and_meaning() -> None:
+    table = docs.config_table()
+    assert "| `multiAz` | `false` | `true`, `false` | a standby in a second zone |" in table
+    assert "| `backupRetentionDays` | `7` | 1 to 35 | days of automated backups |" in table
+    assert "| `engine` | `postgres` | `postgres`, `mysql`, `mariadb` |" in table
+    assert "| `managedUpdates.window` | `Sun:03:00` |" in table
+
+
+def test_schema_names_every_webstack_key_and_refuses_others() -> None:
+    config = json.loads(docs.schema_text())["properties"]["config"]
+    keys = {k for k in config["properties"] if k.startswith("webstack:")}
+    assert keys == {f"webstack:{f.key}" for f in fields_of(StackSettings)}
+    assert config["additionalProperties"] is False
+    assert config["properties"]["webstack:database"]["properties"]["backupRetentionDays"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 35,
+        "description": "days of automated backups",
+    }
