@@ -24,8 +24,18 @@ install: $(VENV)/.installed
 test: install
 	$(PY) -m pytest
 
+# make reports every failing recipe as status 2; the line it prints says what the plan reported.
+# Where the status matters (CI), run the script itself: venv/bin/python -m tools.plan STACK.
 plan: install
-	$(PY) -m tools.plan $(STACK) $(if $(POLICY_CONFIG),--policy-config $(POLICY_CONFIG))
+	@$(PY) -m tools.plan $(STACK) $(if $(POLICY_CONFIG),--policy-config $(POLICY_CONFIG)); \
+	status=$$?; \
+	case $$status in \
+	  0) ;; \
+	  2) echo "make plan: the stack's config was refused (tools.plan exited 2)" >&2 ;; \
+	  3) echo "make plan: a policy rule failed (tools.plan exited 3)" >&2 ;; \
+	  *) echo "make plan: the plan crashed (tools.plan exited $$status)" >&2 ;; \
+	esac; \
+	exit $$status
 
 docs: install
 	$(PY) -m tools.docs

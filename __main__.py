@@ -4,21 +4,25 @@ import pulumi
 
 from components.database import Database, DatabaseArgs
 from components.hosting import AppConnections, AppHosting, AppHostingArgs
+from components.lookups import look_up
 from components.network import Network, NetworkArgs
 from components.settings import load_settings
 from components.storage import Storage, StorageArgs
 from components.tagging import aws_provider
 
 settings = load_settings()
-aws_opts = pulumi.ResourceOptions(providers=[aws_provider(settings.region, settings.tags)])
+provider = aws_provider(settings.region, settings.tags)
+facts = look_up(settings, pulumi.InvokeOptions(provider=provider))
+aws_opts = pulumi.ResourceOptions(providers=[provider])
 
-network = Network("network", NetworkArgs(settings.network), aws_opts)
+network = Network("network", NetworkArgs(settings.network, zones=facts.zones), aws_opts)
 storage = Storage("storage", StorageArgs(settings.storage, protect=settings.protect_data), aws_opts)
 database = Database(
     "database",
     DatabaseArgs(
         vpc_id=network.vpc_id,
         subnet_ids=network.private_subnet_ids,
+        parameter_group_family=facts.parameter_group_family,
         settings=settings.database,
         protect=settings.protect_data,
     ),
@@ -39,6 +43,7 @@ app = AppHosting(
             db_secret_arn=database.secret_arn,
             aws_region=settings.region,
         ),
+        solution_stack=facts.solution_stack,
         settings=settings.app,
     ),
     aws_opts,

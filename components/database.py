@@ -7,6 +7,7 @@ The master password is generated and rotated by RDS in Secrets Manager
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -35,8 +36,6 @@ USER_PARAMETER_APPLY_METHOD = "pending-reboot"
 
 
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
-# Words the database engines reserve for their own administrators.
-RESERVED_USERNAMES = frozenset({"rdsadmin", "rdsrepladmin", "admin", "root", "postgres", "mysql"})
 _IDENTIFIER = Text(
     r"[A-Za-z][A-Za-z0-9_]{0,15}", "1-16 letters, digits or underscores, starting with a letter"
 )
@@ -58,7 +57,7 @@ class DatabaseSettings:
         Text(
             r"[0-9]+(\.[0-9]+)?",
             'a major version such as "16" (postgres) or "8.4" (mysql)',
-            numbers=True,
+            version=True,
         ),
         "the major version; RDS applies minor upgrades itself",
         shown_default=" / ".join(f"`{e.default_version}`" for e in ENGINES.values()),
@@ -120,22 +119,16 @@ class DatabaseSettings:
         result = self
         if not check.given("engine_version"):
             result = dataclasses.replace(result, engine_version=spec.default_version)
-        if not check.given("log_exports"):
-            result = dataclasses.replace(result, log_exports=spec.default_log_exports)
-        elif not set(self.log_exports) <= spec.log_types:
-            accepted = ", ".join(sorted(spec.log_types))
+        elif check.valid("engine_version") and not re.fullmatch(
+            spec.major_pattern, self.engine_version
+        ):
             check.fail(
-                "log_exports",
-                list(self.log_exports),
-                f"a list of 0 to 100 distinct log types of {self.engine}: {accepted}",
+                "engine_version",
+                self.engine_version,
+                f'a major version of {self.engine}, such as "{spec.default_version}"',
             )
-            result = dataclasses.replace(result, log_exports=spec.default_log_exports)
-        if self.max_allocated_storage < self.allocated_storage:
-            check.fail(
-                "max_allocated_storage",
-                self.max_allocated_storage,
-                f"at least allocatedStorage ({self.allocated_storage} GiB)",
-            )
+        result = self._log_exports_checked(check, result)
+        self._check_storage(check)
         if (
             self.performance_insights
             and self.instance_class in spec.no_performance_insights_classes
@@ -145,20 +138,67 @@ class DatabaseSettings:
                 f"RDS offers no Performance Insights for {self.engine} on {self.instance_class}; "
                 "use a larger instanceClass or set it to false",
             )
-        if self.username.lower() in RESERVED_USERNAMES:
-            check.fail(
-                "username",
-                self.username,
-                "a name the engine does not reserve (not "
-                + ", ".join(sorted(RESERVED_USERNAMES))
-                + ")",
+        for name in ("db_name", "username"):
+            why = reserved_name_problem(
+                self.engine, getattr(self, name), is_user=name == "username"
             )
+            if why:
+                check.fail(name, getattr(self, name), why)
         tls = spec.tls_parameter[0]
-        if tls in self.parameters:
-            check.report("parameters", "is managed by webstack: TLS is always required", tls)
-            kept = {k: v for k, v in self.parameters.items() if k != tls}
+        # Parameter names are case-insensitive to RDS: RDS.FORCE_SSL would turn TLS off too.
+        overrides = [k for k in self.parameters if k.lower() == tls]
+        for key in overrides:
+            check.report("parameters", "is managed by webstack: TLS is always required", key)
+        if overrides:
+            kept = {k: v for k, v in self.parameters.items() if k not in overrides}
             result = dataclasses.replace(result, parameters=kept)
         return result
+
+    def _log_exports_checked(self, check: Check, result: DatabaseSettings) -> DatabaseSettings:
+        spec = ENGINES[self.engine]
+        if not check.given("log_exports"):
+            return dataclasses.replace(result, log_exports=spec.default_log_exports)
+        if not set(self.log_exports) <= spec.log_types:
+            accepted = ", ".join(sorted(spec.log_types))
+            check.fail(
+                "log_exports",
+                list(self.log_exports),
+                f"a list of 0 to 100 distinct log types of {self.engine}: {accepted}",
+            )
+            return dataclasses.replace(result, log_exports=spec.default_log_exports)
+        return result
+
+    def _check_storage(self, check: Check) -> None:
+        """RDS takes a storage-autoscaling ceiling only at least 10 % above the allocated
+        storage (RDS user guide, "Managing capacity automatically with storage autoscaling")."""
+        least = (self.allocated_storage * 11 + 9) // 10  # 110 %, rounded up
+        if self.max_allocated_storage < least:
+            check.fail(
+                "max_allocated_storage",
+                self.max_allocated_storage,
+                f"at least 10 % above allocatedStorage ({self.allocated_storage} GiB): "
+                f"{least} GiB or more",
+            )
+
+
+def reserved_name_problem(engine: str, name: str, *, is_user: bool) -> str | None:
+    """Why RDS refuses `name` as the master user or database of `engine`, or None.
+
+    RDS refuses a reserved word of the engine, and names of its own (rdsadmin, rds_*); PostgreSQL
+    reserves role names starting pg_ (CreateDBInstance, MasterUsername and DBName)."""
+    spec = ENGINES[engine]
+    lowered = name.lower()
+    if name.upper() in spec.reserved_words:
+        return f"a name that is not a reserved word of {engine}"
+    if lowered.startswith("rds"):
+        return "a name that does not start with rds (RDS keeps those for itself)"
+    if is_user and lowered in spec.reserved_users:
+        return f"a name {engine} on RDS does not keep for itself (not {lowered})"
+    if is_user and engine == "postgres" and lowered.startswith("pg_"):
+        return "a name that does not start with pg_ (PostgreSQL reserves those role names)"
+    if not is_user and lowered in spec.system_databases:
+        return f"a name other than {engine}'s own databases ({', '.join(sorted(spec.system_databases))})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -167,6 +207,8 @@ class DatabaseArgs:
 
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[list[str]]
+    # The parameter group family of the configured version (looked up: postgres17, mysql8.4, …).
+    parameter_group_family: str
     settings: DatabaseSettings = field(default_factory=DatabaseSettings)
     # Pulumi `protect` plus retain-on-delete on the instance.
     protect: bool = True
@@ -213,7 +255,9 @@ class Database(Component):
             settings,
             identifier,
             subnet_group=subnet_group,
-            parameter_group=self._parameter_group(settings, identifier),
+            parameter_group=self._parameter_group(
+                settings, args.parameter_group_family, identifier
+            ),
             log_groups=self._log_groups(settings, identifier),
             protect=args.protect,
         )
@@ -285,19 +329,13 @@ class Database(Component):
         )
 
     def _parameter_group(
-        self, settings: DatabaseSettings, identifier: str
+        self, settings: DatabaseSettings, family: str, identifier: str
     ) -> aws.rds.ParameterGroup:
         """TLS required, the log parameters the exports need, then the stack's own parameters."""
         spec = ENGINES[settings.engine]
-        version = aws.rds.get_engine_version_output(
-            engine=settings.engine,
-            version=settings.engine_version,
-            latest=True,
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
         return aws.rds.ParameterGroup(
             f"{self.prefix}-params",
-            family=version.parameter_group_family,
+            family=family,
             description=f"{identifier}: TLS required",
             parameters=_parameters(spec, settings.parameters),
             opts=self.child(),

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from components import sql_keywords
+
 EngineName = Literal["postgres", "mysql", "mariadb"]
 
 
@@ -17,6 +19,8 @@ class EngineSpec:
 
     port: int
     default_version: str
+    # How a major version is written: postgres majors are one number, mysql/mariadb two.
+    major_pattern: str
     # Parameter that makes the server refuse connections without TLS, and the value that does so.
     tls_parameter: tuple[str, str]
     # CloudWatch log exports RDS accepts for this engine, and the ones webstack turns on by default.
@@ -26,8 +30,17 @@ class EngineSpec:
     log_parameters: tuple[tuple[str, str], ...]
     # Instance classes on which RDS offers no Performance Insights for this engine.
     no_performance_insights_classes: frozenset[str]
+    # SQL words the engine reserves (RDS refuses them as master user or database name).
+    reserved_words: frozenset[str]
+    # Master user names the engine or RDS keeps for itself.
+    reserved_users: frozenset[str]
+    # Databases every instance already has: the app's database cannot take their name.
+    system_databases: frozenset[str]
 
 
+_MYSQL_FAMILY_SYSTEM_DATABASES = frozenset(
+    {"mysql", "sys", "information_schema", "performance_schema"}
+)
 _MYSQL_FAMILY_NO_PI = frozenset(
     {"db.t2.micro", "db.t2.small", "db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small"}
 )
@@ -36,28 +49,42 @@ ENGINES: dict[str, EngineSpec] = {
     "postgres": EngineSpec(
         port=5432,
         default_version="17",
+        major_pattern=r"[0-9]+",
         tls_parameter=("rds.force_ssl", "1"),
         log_types=frozenset({"postgresql", "upgrade", "iam-db-auth-error"}),
         default_log_exports=("postgresql", "upgrade"),
         log_parameters=(),
         no_performance_insights_classes=frozenset(),
+        reserved_words=sql_keywords.POSTGRES,
+        # RDS for PostgreSQL refuses "admin" as the master user ("a reserved word used by the
+        # engine"); "postgres" is the engine's own superuser.
+        reserved_users=frozenset({"admin", "postgres"}),
+        system_databases=frozenset({"postgres", "template0", "template1"}),
     ),
     "mysql": EngineSpec(
         port=3306,
         default_version="8.4",
+        major_pattern=r"[0-9]+\.[0-9]+",
         tls_parameter=("require_secure_transport", "1"),
         log_types=frozenset({"audit", "error", "general", "slowquery", "iam-db-auth-error"}),
         default_log_exports=("error", "slowquery"),
         log_parameters=(("slow_query_log", "1"),),
         no_performance_insights_classes=_MYSQL_FAMILY_NO_PI,
+        reserved_words=sql_keywords.MYSQL,
+        reserved_users=frozenset({"root", "mysql"}),
+        system_databases=_MYSQL_FAMILY_SYSTEM_DATABASES,
     ),
     "mariadb": EngineSpec(
         port=3306,
         default_version="11.4",
+        major_pattern=r"[0-9]+\.[0-9]+",
         tls_parameter=("require_secure_transport", "1"),
         log_types=frozenset({"audit", "error", "general", "slowquery", "iam-db-auth-error"}),
         default_log_exports=("error", "slowquery"),
         log_parameters=(("slow_query_log", "1"),),
         no_performance_insights_classes=_MYSQL_FAMILY_NO_PI,
+        reserved_words=sql_keywords.MARIADB,
+        reserved_users=frozenset({"root", "mysql"}),
+        system_databases=_MYSQL_FAMILY_SYSTEM_DATABASES,
     ),
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+import reprlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,16 +33,33 @@ class InvalidValueError(Exception):
         self.accepted = accepted
 
 
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother = 3, 80, 80
+_SHOWN.maxlist = _SHOWN.maxdict = 6
+
+
+def shown(value: Any) -> str:
+    """A value as an error message shows it: its repr, cut short however large or deep it is."""
+    return _SHOWN.repr(value)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def problem(key: str, value: Any, accepted: str) -> str:
     """The one wording every refused value gets: key path, the value, what is accepted."""
-    return f"{key}: {value!r} is not valid; expected {accepted}"
+    return f"{key}: {shown(value)} is not valid; expected {accepted}"
 
 
 @dataclass
 class Reader:
-    """One reading of a stack's config: the problems found so far and where the project lives."""
+    """One reading of a stack's config: what it is read for, and the problems found so far."""
 
     project_dir: Path = Path(".")
+    region: str = "us-east-1"
+    # The environment's physical name (`<project>-<stack>`), which some values may not equal.
+    physical_name: str = "webstack-stack"
     problems: list[str] = field(default_factory=list)
 
 
@@ -138,26 +156,21 @@ class Text:
 
     pattern: str
     accepted: str
-    # A version written unquoted: YAML reads `16` as a number, which is taken as its digits, but
-    # `8.0` or `11.10` as a float that has already lost its text ("8", "11.1"), so it is refused.
-    numbers: bool = False
+    # A version: YAML reads an unquoted 8.0 as the number 8 and 11.10 as 11.1, and Pulumi passes
+    # the number on, so a number is refused with a hint to quote it.
+    version: bool = False
 
     def parse(self, value: Any, key: str, reader: Reader) -> str:
-        if self.numbers and isinstance(value, float):
+        if self.version and isinstance(value, int | float) and not isinstance(value, bool):
             raise InvalidValueError(
-                f'{self.accepted}, quoted so YAML keeps it as written ("{value:g}")'
+                f"{self.accepted}, quoted: YAML reads an unquoted 8.0 as 8 and 11.10 as 11.1"
             )
-        if self.numbers and isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
         if not isinstance(value, str) or not re.fullmatch(self.pattern, value):
             raise InvalidValueError(self.accepted)
         return value
 
     def schema(self) -> JsonSchema:
-        text: JsonSchema = {"type": "string", "pattern": f"^(?:{self.pattern})$"}
-        if self.numbers:
-            return {"anyOf": [text, {"type": "integer", "minimum": 0}]}
-        return text
+        return {"type": "string", "pattern": f"^(?:{self.pattern})$"}
 
 
 @dataclass(frozen=True)
@@ -198,6 +211,22 @@ class Texts:
         }
 
 
+_QUOTE_IT = (
+    "a string; quote it, so it arrives as written: YAML reads 1.50 as the number 1.5 "
+    "and true or yes as a boolean"
+)
+
+
+def _map_value(item: Any) -> str | None:
+    """A map value as text: strings as they are, whole numbers by their digits (exact), and
+    nothing else, since a decimal or a boolean has already lost how it was written."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, int) and not isinstance(item, bool):
+        return str(item)
+    return None
+
+
 @dataclass(frozen=True)
 class TextMap:
     """A map of names to strings. `why_not(name)` says why a name is refused, or returns None."""
@@ -205,6 +234,8 @@ class TextMap:
     name_pattern: str
     why_not: Callable[[str], str | None]
     value_max: int = 256
+    value_pattern: str | None = None
+    value_accepted: str = ""
     accepted: str = "a YAML map of names to strings"
 
     def parse(self, value: Any, key: str, reader: Reader) -> dict[str, str]:
@@ -212,20 +243,20 @@ class TextMap:
             raise InvalidValueError(self.accepted)
         result: dict[str, str] = {}
         for name, item in value.items():
+            at = f"{key}.{name}"
             why = self.why_not(str(name))
             if why:
-                reader.problems.append(f"{key}.{name}: {why}")
+                reader.problems.append(f"{at}: {why}")
                 continue
-            if isinstance(item, bool) or not isinstance(item, str | int | float):
-                reader.problems.append(problem(f"{key}.{name}", item, "a string"))
-                continue
-            text = item if isinstance(item, str) else format(item, "g")
-            if len(text) > self.value_max:
-                reader.problems.append(
-                    problem(f"{key}.{name}", text, f"at most {self.value_max} characters")
-                )
-                continue
-            result[str(name)] = text
+            text = _map_value(item)
+            if text is None:
+                reader.problems.append(problem(at, item, _QUOTE_IT))
+            elif len(text) > self.value_max:
+                reader.problems.append(problem(at, text, f"at most {self.value_max} characters"))
+            elif self.value_pattern and not re.fullmatch(self.value_pattern, text):
+                reader.problems.append(problem(at, text, f"a string of {self.value_accepted}"))
+            else:
+                result[str(name)] = text
         return result
 
     def schema(self) -> JsonSchema:
@@ -233,7 +264,11 @@ class TextMap:
             "type": "object",
             "propertyNames": {"pattern": f"^(?:{self.name_pattern})$"},
             "additionalProperties": {
-                "anyOf": [{"type": "string", "maxLength": self.value_max}, {"type": "number"}]
+                "anyOf": [
+                    {"type": "string", "maxLength": self.value_max}
+                    | ({"pattern": f"^(?:{self.value_pattern})$"} if self.value_pattern else {}),
+                    {"type": "integer"},
+                ]
             },
         }
 
@@ -319,18 +354,31 @@ class Check:
     """What a class's `checked()` uses to relate its fields and report against their key paths."""
 
     def __init__(
-        self, path: str, sep: str, given: set[str], reader: Reader, keys: dict[str, str]
+        self,
+        path: str,
+        sep: str,
+        given: set[str],
+        refused: set[str],
+        reader: Reader,
+        keys: dict[str, str],
     ) -> None:
         self.path = path
         self.problems = reader.problems
         self.project_dir = reader.project_dir
+        self.region = reader.region
+        self.physical_name = reader.physical_name
         self._sep = sep
         self._given = given
+        self._refused = refused
         self._keys = keys
 
     def given(self, name: str) -> bool:
         """Whether the stack file sets this field (by Python name), validly or not."""
         return name in self._given
+
+    def valid(self, name: str) -> bool:
+        """Whether the field holds a value that was given and accepted (not a fallback)."""
+        return name in self._given and name not in self._refused
 
     def key(self, name: str | None = None, *below: str) -> str:
         """The full key path of a field (by Python name), or of an entry `below` it."""
@@ -366,6 +414,7 @@ def read_section(
     declared = list(fields_of(cls))
     values: dict[str, Any] = dict(extra)
     given: set[str] = set()
+    refused: set[str] = set()
     for f in declared:
         item = raw.get(f.key)
         if item is None:
@@ -376,18 +425,19 @@ def read_section(
             values[f.name] = f.spec.kind.parse(item, key, reader)
         except InvalidValueError as error:
             problems.append(problem(key, item, error.accepted))
+            refused.add(f.name)
     keys = sorted(f.key for f in declared)
     for name in raw:
         if name not in keys:
             hint = difflib.get_close_matches(str(name), keys, n=1)
             also = f" (did you mean {hint[0]!r}?)" if hint else ""
             problems.append(
-                f"{path}{sep}{name}: unknown key{also}; accepted keys: {', '.join(keys)}"
+                f"{path}{sep}{_short(str(name))}: unknown key{also}; accepted keys: {', '.join(keys)}"
             )
     instance = cls(**values)
     if not hasattr(instance, "checked"):
         return instance
-    check = Check(path, sep, given, reader, {f.name: f.key for f in declared})
+    check = Check(path, sep, given, refused, reader, {f.name: f.key for f in declared})
     return cast(_S, cast(_Checked, instance).checked(check))
 
 

@@ -20,9 +20,10 @@ import pulumi_aws as aws
 
 from components.base import Component
 from components.fields import Check, Choice, Flag, Nested, Text, TextMap, Texts, Whole, setting
-from components.iam import managed_policy_arn, service_trust_policy
+from components.iam import managed_policy_arn, regional_arn_problem, service_trust_policy
 from components.logs import LOG_RETENTION_DAYS
-from components.naming import physical_prefix
+from components.naming import environment_name, physical_prefix
+from components.re2 import NotRe2Error, python_equivalent
 from components.storage import Storage, StorageArgs, StorageSettings
 
 EB_SERVICE = "elasticbeanstalk.amazonaws.com"
@@ -66,8 +67,19 @@ DEPLOYMENT_POLICIES: tuple[DeploymentPolicy, ...] = (
 UpdateLevel = Literal["minor", "patch"]
 UPDATE_LEVELS: tuple[UpdateLevel, ...] = ("minor", "patch")
 CERTIFICATE_ARN = r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}"
-# Go's RE2 (which the provider uses for name_regex) has no look-around and no back-references.
-_NOT_RE2 = re.compile(r"\(\?<?[=!]|\\[1-9]")
+# Beanstalk's source bundle limit ("Create an application source bundle", EB developer guide).
+MAX_BUNDLE_BYTES = 500 * 1024 * 1024
+# Project folders that are never part of an app: the virtualenv, git's store, build output.
+NOT_BUNDLED = ("venv", ".venv", ".git", "build")
+# Environment properties: names up to 128 characters, values up to 256 of letters, digits, white
+# space and _ . : / = + \ - @ ' ", 4,096 bytes in all as key=value (EB developer guide,
+# "Environment property limits").
+MAX_PROPERTY_NAME = 128
+MAX_PROPERTY_VALUE = 256
+MAX_PROPERTIES_BYTES = 4096
+_PROPERTY_VALUE = r"[A-Za-z0-9\s_.:/=+\\@'\"-]*"
+# The ALB's limit for a health-check path (elbv2 CreateTargetGroup, HealthCheckPath).
+MAX_HEALTH_CHECK_PATH = 1024
 
 
 @dataclass(frozen=True)
@@ -77,25 +89,67 @@ class AppConnections:
     These names are the contract with the app (`BUCKET_NAME`, `DB_HOST`, …); a stack's own
     `environmentVariables` may not reuse them."""
 
-    bucket_name: pulumi.Input[str]
-    db_host: pulumi.Input[str]
-    db_port: pulumi.Input[str]
-    db_name: pulumi.Input[str]
-    db_secret_arn: pulumi.Input[str]
-    aws_region: pulumi.Input[str]
+    # Each with the most bytes its value can take, so the stack's own variables are sized
+    # against Beanstalk's limit before their values exist.
+    bucket_name: pulumi.Input[str] = field(metadata={"max_bytes": 63})  # S3's longest name
+    # identifier (63) + ".c" + 12 + "." + region + ".rds.amazonaws.com"
+    db_host: pulumi.Input[str] = field(metadata={"max_bytes": 128})
+    db_port: pulumi.Input[str] = field(metadata={"max_bytes": 5})
+    db_name: pulumi.Input[str] = field(metadata={"max_bytes": 16})
+    # arn:<partition>:secretsmanager:<region>:<account>:secret:rds!db-<uuid>-<6>
+    db_secret_arn: pulumi.Input[str] = field(metadata={"max_bytes": 128})
+    aws_region: pulumi.Input[str] = field(metadata={"max_bytes": 16})
 
     def variables(self) -> dict[str, pulumi.Input[str]]:
         return {f.name.upper(): getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 RESERVED_ENV_VARS = tuple(f.name.upper() for f in dataclasses.fields(AppConnections))
+# key=value bytes of the stack's own variables at their longest.
+RESERVED_PROPERTY_BYTES = sum(
+    len(f.name) + 1 + f.metadata["max_bytes"] for f in dataclasses.fields(AppConnections)
+)
 
 
 def _env_var_name(name: str) -> str | None:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         return "not an environment variable name (letters, digits and '_')"
+    if len(name) > MAX_PROPERTY_NAME:
+        return f"names are at most {MAX_PROPERTY_NAME} characters (Beanstalk's limit)"
     if name in RESERVED_ENV_VARS:
         return "is set by webstack itself; choose another name"
+    return None
+
+
+def architecture(instance_type: str) -> str:
+    """`arm64` for Graviton types (a1, and a `g` after the generation: t4g, m7g, c6gn, x2gd),
+    `x86_64` for the rest (including GPU families such as g5 or g4dn)."""
+    family = instance_type.split(".", 1)[0]
+    if family == "a1" or re.fullmatch(r"[a-z]+[0-9]+[a-z]*g[a-z]*", family.replace("-", "")):
+        return "arm64"
+    return "x86_64"
+
+
+def _source_bundle_problem(project_dir: Path, source: str) -> str | None:
+    """Why `source` cannot be the app's bundle, or None: it must be a folder inside the project,
+    not the project's own tooling, without links out of it, and within Beanstalk's size limit."""
+    root = project_dir.resolve()
+    folder = (project_dir / source).resolve()
+    if not folder.is_relative_to(root) or folder == root:
+        return f"a folder inside the project ({root}), not the project itself"
+    if not folder.is_dir():
+        return f"a folder that exists under {root}"
+    if set(folder.relative_to(root).parts) & set(NOT_BUNDLED):
+        return f"a folder outside {', '.join(NOT_BUNDLED)}"
+    size = 0
+    for path in folder.rglob("*"):
+        if set(path.relative_to(folder).parts) & set(NOT_BUNDLED):
+            return f"a folder without {', '.join(NOT_BUNDLED)} in it (found {path.name})"
+        if path.is_symlink() and not path.resolve().is_relative_to(folder):
+            return f"a folder whose links stay inside it ({path.name} points outside)"
+        size += path.stat().st_size if path.is_file() else 0
+        if size > MAX_BUNDLE_BYTES:
+            return "a folder of at most 500 MB (Beanstalk's limit for a source bundle)"
     return None
 
 
@@ -127,9 +181,9 @@ class AppSettings:
     solution_stack_name: str | None = setting(
         None,
         Text(
-            r"\S.*\S",
-            "an exact solution stack name such as "
-            "'64bit Amazon Linux 2023 v4.5.0 running Python 3.12'",
+            r"64bit Amazon Linux 2023 v[0-9]+\.[0-9]+\.[0-9]+ running [A-Za-z0-9.+ -]+",
+            "an Amazon Linux 2023 solution stack name such as "
+            "'64bit Amazon Linux 2023 v4.8.1 running Python 3.12'",
         ),
         "an exact solution stack name, overrides `platform`",
     )
@@ -148,7 +202,10 @@ class AppSettings:
     )
     health_check_path: str = setting(
         "/health",
-        Text(r"/[A-Za-z0-9._~/%-]*", "a URL path starting with /"),
+        Text(
+            r"/[A-Za-z0-9._~/%-]{0,1023}",
+            f"a URL path starting with /, at most {MAX_HEALTH_CHECK_PATH} characters",
+        ),
         "the path the load balancer checks",
     )
     certificate_arn: str | None = setting(
@@ -163,7 +220,13 @@ class AppSettings:
     )
     environment_variables: Mapping[str, str] = setting(
         {},
-        TextMap(r"[A-Za-z_][A-Za-z0-9_]*", _env_var_name),
+        TextMap(
+            r"[A-Za-z_][A-Za-z0-9_]{0,127}",
+            _env_var_name,
+            value_max=MAX_PROPERTY_VALUE,
+            value_pattern=_PROPERTY_VALUE,
+            value_accepted="letters, digits, white space and _ . : / = + \\ - @ ' \"",
+        ),
         "extra variables for the app; not the ones webstack sets, never secrets",
     )
     deployment_policy: DeploymentPolicy = setting(
@@ -185,26 +248,51 @@ class AppSettings:
                 f"{self.min_instances} is greater than maxInstances ({self.max_instances}); "
                 "expected minInstances <= maxInstances",
             )
-        if not (check.project_dir / self.source_bundle).is_dir():
-            check.fail(
-                "source_bundle",
-                self.source_bundle,
-                f"a folder that exists under {check.project_dir}",
-            )
+        why = _source_bundle_problem(check.project_dir, self.source_bundle)
+        if why:
+            check.fail("source_bundle", self.source_bundle, why)
+        why = self.certificate_arn and regional_arn_problem(self.certificate_arn, check.region)
+        if why:
+            check.report("certificate_arn", f"{self.certificate_arn!r} {why}")
+        self._check_instance_types(check)
+        self._check_properties_size(check)
         return self._platform_checked(check)
 
-    def _platform_checked(self, check: Check) -> AppSettings:
-        try:
-            re.compile(self.platform)
-        except re.error as error:
-            check.fail("platform", self.platform, f"a valid regular expression ({error})")
-            return dataclasses.replace(self, platform=AppSettings.platform)
-        if not self.platform.strip() or _NOT_RE2.search(self.platform):
-            check.fail(
-                "platform",
-                self.platform,
-                "a non-empty RE2 regular expression (no look-around, no back-references)",
+    def _check_instance_types(self, check: Check) -> None:
+        """Beanstalk uses only the first type without Spot, and one architecture for all."""
+        types = self.instance_types
+        if len({architecture(t) for t in types}) > 1:
+            kinds = ", ".join(f"{t} ({architecture(t)})" for t in types)
+            check.report(
+                "instance_types", f"mixes architectures: {kinds}; Beanstalk needs one for all"
             )
+        elif len(types) > 1:
+            check.report(
+                "instance_types",
+                f"{len(types)} types, but without Spot Beanstalk launches only the first "
+                f"({types[0]}); list one type",
+            )
+
+    def _check_properties_size(self, check: Check) -> None:
+        used = RESERVED_PROPERTY_BYTES + sum(
+            len(f"{k}={v}".encode()) for k, v in self.environment_variables.items()
+        )
+        if used > MAX_PROPERTIES_BYTES:
+            check.report(
+                "environment_variables",
+                f"take {used} bytes as key=value with webstack's own "
+                f"({RESERVED_PROPERTY_BYTES} at most); Beanstalk allows {MAX_PROPERTIES_BYTES}",
+            )
+
+    def _platform_checked(self, check: Check) -> AppSettings:
+        """`platform` must be a regex the provider's RE2 compiles, before any look-up."""
+        if not self.platform.strip():
+            check.fail("platform", self.platform, "a non-empty RE2 regular expression")
+            return dataclasses.replace(self, platform=AppSettings.platform)
+        try:
+            re.compile(python_equivalent(PLATFORM_REGEX.format(platform=self.platform)))
+        except (NotRe2Error, re.error) as error:
+            check.fail("platform", self.platform, f"an RE2 regular expression ({error})")
             return dataclasses.replace(self, platform=AppSettings.platform)
         return self
 
@@ -219,6 +307,8 @@ class AppHostingArgs:
     # Without NAT the instances sit in public subnets and need public IPs to reach AWS APIs.
     instances_in_public_subnets: bool
     connections: AppConnections
+    # The exact solution stack to run (looked up from `platform`, or `solutionStackName`).
+    solution_stack: pulumi.Input[str]
     settings: AppSettings = field(default_factory=AppSettings)
 
 
@@ -401,9 +491,9 @@ class AppHosting(Component):
         version = self._application_version(settings, application)
         env = aws.elasticbeanstalk.Environment(
             f"{name}-environment",
-            name=_environment_name(physical_prefix()),
+            name=environment_name(physical_prefix()),
             application=application.name,
-            solution_stack_name=self._solution_stack(settings),
+            solution_stack_name=args.solution_stack,
             tier="WebServer",
             version=version.name,
             settings=environment_settings(
@@ -477,16 +567,6 @@ class AppHosting(Component):
             },
             opts=self.child(),
         )
-
-    def _solution_stack(self, settings: AppSettings) -> pulumi.Input[str]:
-        """The exact solution stack, or the newest Amazon Linux 2023 one matching `platform`."""
-        if settings.solution_stack_name:
-            return settings.solution_stack_name
-        return aws.elasticbeanstalk.get_solution_stack_output(
-            most_recent=True,
-            name_regex=PLATFORM_REGEX.format(platform=settings.platform),
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        ).name
 
     def _attach(self, role: aws.iam.Role, label: str, policies: tuple[str, ...]) -> None:
         for policy in policies:
@@ -625,8 +705,3 @@ class AppHosting(Component):
             conditions=[{"path_pattern": {"values": ["/*"]}}],
             opts=self.child(),
         )
-
-
-def _environment_name(physical: str) -> str:
-    """Beanstalk environment names take 4 to 40 characters."""
-    return physical if len(physical) >= 4 else f"{physical}-env"

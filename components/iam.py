@@ -8,6 +8,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.regions import partition_of
+
 Statement = Mapping[str, Any]
 
 
@@ -45,3 +47,20 @@ def account_id(parent: pulumi.Resource) -> pulumi.Output[str]:
 
 # ARNs a stack may name for keys and certificates made outside it.
 KMS_KEY_ARN = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}"
+
+
+def regional_arn_problem(arn: str, region: str) -> str | None:
+    """Why a KMS key or ACM certificate ARN cannot serve a stack in `region`, or None.
+
+    Both are regional: S3, RDS and the load balancer only take a key or a certificate from
+    their own region, and ARNs of another partition (aws-cn, aws-us-gov) never resolve."""
+    parts = arn.split(":")
+    if len(parts) < 4:
+        return None
+    partition, arn_region = parts[1], parts[3]
+    expected = partition_of(region)
+    if partition != expected:
+        return f"is in the {partition} partition; a stack in {region} needs {expected}"
+    if arn_region != region:
+        return f"is in {arn_region}; the stack is in {region}, and it must be in the same region"
+    return None

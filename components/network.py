@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -27,6 +28,13 @@ SUBNET_EXTRA_BITS = 4
 PRIVATE_SLOT_OFFSET = 8
 SMALLEST_SUBNET_PREFIX = 28  # AWS's smallest subnet
 LARGEST_VPC_PREFIX = 16  # AWS's largest VPC
+# Blocks a VPC cannot use: link-local 169.254.0.0/16 is refused by AWS ("VPC CIDR blocks", Amazon
+# VPC user guide); "this network" 0.0.0.0/8, loopback 127.0.0.0/8 and multicast 224.0.0.0/4 are
+# special-purpose blocks (RFC 6890) that no subnet can route.
+REFUSED_BLOCKS = tuple(
+    ipaddress.IPv4Network(block)
+    for block in ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4")
+)
 
 _SUBNET_IDS = Texts(
     Text(r"subnet-[0-9a-f]{8,17}", "subnet ids (subnet-0123456789abcdef0) in different zones"),
@@ -106,7 +114,15 @@ class NetworkSettings:
                 "an IPv4 CIDR block with no host bits set, such as 10.0.0.0/16",
             )
             return
-        if network.prefixlen < LARGEST_VPC_PREFIX:
+        refused = [str(b) for b in REFUSED_BLOCKS if network.overlaps(b)]
+        if refused:
+            check.fail(
+                "cidr_block",
+                self.cidr_block,
+                f"a block outside {refused[0]}, which a VPC cannot use; a private range such "
+                "as 10.0.0.0/16 or 172.16.0.0/16",
+            )
+        elif network.prefixlen < LARGEST_VPC_PREFIX:
             check.fail("cidr_block", self.cidr_block, "a block from /16 (AWS's largest VPC) to /24")
         elif network.prefixlen + SUBNET_EXTRA_BITS > SMALLEST_SUBNET_PREFIX:
             check.report(
@@ -120,9 +136,11 @@ class NetworkSettings:
 
 @dataclass(frozen=True)
 class NetworkArgs:
-    """What `Network` is built from: its settings alone (it depends on no other component)."""
+    """What `Network` is built from: its settings and the zones the region offers (looked up)."""
 
     settings: NetworkSettings = field(default_factory=NetworkSettings)
+    # Zone names in the region's order; the first `availability_zones` of them are used.
+    zones: Sequence[str] = ()
 
 
 def subnet_cidrs(cidr_block: str, zones: int) -> tuple[list[str], list[str]]:
@@ -163,7 +181,7 @@ class Network(Component):
             self.private_subnet_ids = pulumi.Output.from_input(list(settings.private_subnet_ids))
             self.app_in_public_subnets = False
         else:
-            self._build(settings)
+            self._build(settings, args.zones)
         self.app_subnet_ids = (
             self.public_subnet_ids if self.app_in_public_subnets else self.private_subnet_ids
         )
@@ -176,14 +194,12 @@ class Network(Component):
             }
         )
 
-    def _build(self, settings: NetworkSettings) -> None:
+    def _build(self, settings: NetworkSettings, zone_names: Sequence[str]) -> None:
+        if len(zone_names) < settings.availability_zones:
+            raise ValueError(
+                f"{settings.availability_zones} zones asked for, {len(zone_names)} given"
+            )
         name = self.prefix
-        zone_names = aws.get_availability_zones_output(
-            state="available",
-            # Local and Wavelength zones need an opt-in and lack most services.
-            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        ).names
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=settings.cidr_block,
@@ -236,7 +252,7 @@ class Network(Component):
         vpc: aws.ec2.Vpc,
         public_table: aws.ec2.RouteTable,
         index: int,
-        zone: pulumi.Input[str],
+        zone: str,
         public_cidrs: list[str],
         private_cidrs: list[str],
     ) -> _Zone:
@@ -265,7 +281,7 @@ class Network(Component):
         return _Zone(public, private, table)
 
     def _subnet(
-        self, vpc: aws.ec2.Vpc, label: str, cidr: str, zone: pulumi.Input[str], tier: str
+        self, vpc: aws.ec2.Vpc, label: str, cidr: str, zone: str, tier: str
     ) -> aws.ec2.Subnet:
         return aws.ec2.Subnet(
             f"{self.prefix}-{label}",

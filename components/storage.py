@@ -9,7 +9,13 @@ import pulumi_aws as aws
 
 from components.base import Component
 from components.fields import Check, Flag, Text, Texts, Whole, setting
-from components.iam import KMS_KEY_ARN, Statement, account_id, policy_document
+from components.iam import (
+    KMS_KEY_ARN,
+    Statement,
+    account_id,
+    policy_document,
+    regional_arn_problem,
+)
 from components.naming import physical_prefix
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
@@ -104,6 +110,9 @@ class StorageSettings:
     )
 
     def checked(self, check: Check) -> StorageSettings:
+        why = self.kms_key_arn and regional_arn_problem(self.kms_key_arn, check.region)
+        if why:
+            check.report("kms_key_arn", f"{self.kms_key_arn!r} {why}")
         if not self.versioning and check.given("noncurrent_version_expiration_days"):
             check.report(
                 "noncurrent_version_expiration_days",

@@ -28,7 +28,13 @@ def database(protect: bool = True, **fields: Any) -> Run:
     def build() -> None:
         db = Database(
             "database",
-            DatabaseArgs(VPC_ID, SUBNET_IDS, settings=settings, protect=protect),
+            DatabaseArgs(
+                VPC_ID,
+                SUBNET_IDS,
+                parameter_group_family=f"{settings.engine}{settings.engine_version}",
+                settings=settings,
+                protect=protect,
+            ),
         )
         app_group = aws.ec2.SecurityGroup("app-instance-sg", vpc_id=VPC_ID)
         role = aws.iam.Role(

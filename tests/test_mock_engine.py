@@ -9,8 +9,9 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from tools.fake_aws import answer_invoke
+from tools.fake_aws import AwsError, answer_invoke
 from tools.mock_engine import SECRET_PLACEHOLDER, Secret, run_component, run_stack, stack_config
+from tools.stack_file import StackFileError, load
 
 TINY_PROGRAM = """
 import pulumi
@@ -75,7 +76,7 @@ def test_secret_config_stays_secret_in_outputs(tiny_project: Path) -> None:
 
 
 def test_missing_stack_file_is_a_clear_error(tiny_project: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"Pulumi\.qa\.yaml"):
+    with pytest.raises(StackFileError, match=r"Pulumi\.qa\.yaml: no such stack file"):
         run_stack("qa", project_dir=tiny_project)
 
 
@@ -89,7 +90,7 @@ def test_invokes_answer_like_aws() -> None:
     } <= tokens
     env = run.one("aws:elasticbeanstalk/environment:Environment")
     # The newest Amazon Linux 2023 Python 3.12 stack, picked by the program's regex.
-    assert env.inputs["solutionStackName"] == "64bit Amazon Linux 2023 v4.7.2 running Python 3.12"
+    assert env.inputs["solutionStackName"] == "64bit Amazon Linux 2023 v4.8.1 running Python 3.12"
     params = run.one("aws:rds/parameterGroup:ParameterGroup")
     assert params.inputs["family"] == "postgres17"
 
@@ -97,11 +98,13 @@ def test_invokes_answer_like_aws() -> None:
 def test_solution_stack_lookup_filters_like_the_provider() -> None:
     token = "aws:elasticbeanstalk/getSolutionStack:getSolutionStack"
     found = answer_invoke(token, {"nameRegex": "running Python 3.1[0-9]$"}, "us-east-1")
-    assert found["name"] == "64bit Amazon Linux 2023 v4.7.2 running Python 3.13"
-    # Tested on the answer itself: a failing invoke inside a full run makes Pulumi format
-    # tracebacks on several threads, which trips a CPython 3.11 AST bug (gh-106905).
-    with pytest.raises(ValueError, match="Your query returned no results"):
+    assert found["name"] == "64bit Amazon Linux 2023 v4.8.1 running Python 3.13"
+    found = answer_invoke(token, {"nameRegex": "(?i)PYTHON 3.12$"}, "us-east-1")
+    assert found["name"] == "64bit Amazon Linux 2023 v4.8.1 running Python 3.12"
+    with pytest.raises(AwsError, match="Your query returned no results"):
         answer_invoke(token, {"nameRegex": "running Ruby"}, "us-east-1")
+    with pytest.raises(AwsError, match="error parsing regexp"):
+        answer_invoke(token, {"nameRegex": "(?<=x)y"}, "us-east-1")
 
 
 def test_unknown_invokes_are_refused_so_new_ones_get_an_answer() -> None:
@@ -139,3 +142,84 @@ def test_a_component_runs_alone_in_an_empty_stack() -> None:
     assert bucket.parent == group.urn
     assert bucket.outputs["region"] == "eu-west-1"
     assert run.outputs == {"region": "eu-west-1"}
+
+
+# Stack files as Pulumi reads them (YAML 1.2), or refused with the file's name.
+
+
+def stack_file(tmp_path: Path, text: str, name: str = "Pulumi.x.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- a\n- b\n", "Pulumi.x.yaml: is a list; expected a YAML map of settings"),
+        ("just words\n", "Pulumi.x.yaml: is a string; expected a YAML map of settings"),
+        ("config: [1, 2]\n", "Pulumi.x.yaml: config: is a list; expected a map of keys"),
+        ("config:\n  a: b: c\n", "Pulumi.x.yaml: line 2, column 7: mapping values are not allowed"),
+        (
+            "config:\n  aws:region: us-east-1\n  aws:region: eu-west-1\n",
+            'Pulumi.x.yaml: line 3, column 3: found duplicate key "aws:region"',
+        ),
+        ("config: !!python/object:os.system x\n", "Pulumi.x.yaml: line 1, column 9: could not"),
+        ("config:\n  1: x\n", "Pulumi.x.yaml: config key 1 is not a string"),
+        ("config:\n  a: .inf\n", "a: inf is not a number Pulumi can pass on"),
+    ],
+)
+def test_a_malformed_stack_file_is_refused_by_name(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: tiny\nruntime: python\n")
+    stack_file(tmp_path, text)
+    with pytest.raises(StackFileError) as caught:
+        stack_config("x", project_dir=tmp_path)
+    assert str(caught.value).startswith(message)
+
+
+def test_stack_files_are_read_as_yaml_1_2_like_pulumi(tmp_path: Path) -> None:
+    document = load(
+        stack_file(tmp_path, "config:\n  a: yes\n  b: on\n  c: 1:30\n  d: 2026-11-20\n  e: no\n")
+    )
+    assert document["config"] == {"a": "yes", "b": "on", "c": "1:30", "d": "2026-11-20", "e": "no"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "config:\n  a: " + "[" * 5000 + "]" * 5000 + "\n",
+        "config:\n" + "".join(f"{'  ' * (i + 1)}k{i}:\n" for i in range(200)) + "  " * 201 + "x\n",
+        # nine levels of nine aliases: a "billion laughs" of 387 million strings
+        "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n"
+            for i in range(8)
+        ),
+    ],
+    ids=["deep-flow", "deep-block", "alias-bomb"],
+)
+def test_hostile_nesting_is_refused_quickly_without_recursion_errors(
+    tmp_path: Path, text: str
+) -> None:
+    with pytest.raises(StackFileError, match=r"Pulumi\.x\.yaml: (nested more than|expands to)"):
+        load(stack_file(tmp_path, text))
+
+
+def test_numbers_reach_the_program_as_pulumi_encodes_them(tiny_project: Path) -> None:
+    overrides = {"tiny:n": {"big": 12345678, "whole": 8.0, "half": 1.5, "flag": True}}
+    config, _ = stack_config("dev", overrides, tiny_project)
+    assert json.loads(config["tiny:n"]) == {"big": 12345678, "whole": 8, "half": 1.5, "flag": True}
+    assert '"whole": 8,' in config["tiny:n"]
+
+
+def test_a_nested_secret_marks_its_key_and_its_own_path(tiny_project: Path) -> None:
+    (tiny_project / "Pulumi.dev.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  tiny:app:\n    env:\n      - plain\n"
+        "      - secure: AAABAKJ0ZXN0\n    token:\n      secure: AAABAKJ0ZXN0\n"
+    )
+    config, secret = stack_config("dev", None, tiny_project)
+    assert secret == ["tiny:app", "tiny:app.env[1]", "tiny:app.token"]
+    assert json.loads(config["tiny:app"]) == {
+        "env": ["plain", SECRET_PLACEHOLDER],
+        "token": SECRET_PLACEHOLDER,
+    }

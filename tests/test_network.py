@@ -21,12 +21,15 @@ EIP = "aws:ec2/eip:Eip"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 
 
+ZONES = ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f")
+
+
 def network(**fields: Any) -> Run:
     """A Network alone in an empty stack, from config-style settings; its outputs exported."""
     settings = settings_of(NetworkSettings, "webstack:network", fields)
 
     def build() -> None:
-        net = Network("network", NetworkArgs(settings))
+        net = Network("network", NetworkArgs(settings, zones=ZONES))
         pulumi.export("vpcId", net.vpc_id)
         pulumi.export("publicSubnetIds", net.public_subnet_ids)
         pulumi.export("privateSubnetIds", net.private_subnet_ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,23 +53,18 @@ def test_secrets_are_redacted_and_numbers_kept_whole() -> None:
     }
 
 
-def test_bad_config_exits_non_zero_with_the_message_and_no_traceback(tmp_path: Path) -> None:
-    for name in ("Pulumi.yaml", "__main__.py", "app"):
-        (tmp_path / name).symlink_to(PROJECT / name)
-    (tmp_path / "Pulumi.broken.yaml").write_text(
-        "config:\n  aws:region: us-east-1\n  webstack:database:\n    instanceClas: db.t4g.micro\n"
-        "  webstack:app:\n    minInstances: 3\n    maxInstances: 1\n"
-    )
-    result = subprocess.run(
+def plan_of(project: Path, stack: str) -> subprocess.CompletedProcess[str]:
+    """`python -m tools.plan` run as CI runs it, on a project folder of its own."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "tools.plan",
-            "broken",
+            stack,
             "--project-dir",
-            str(tmp_path),
+            str(project),
             "--out",
-            str(tmp_path / "build"),
+            str(project / "build"),
         ],
         cwd=PROJECT,
         capture_output=True,
@@ -76,6 +72,23 @@ def test_bad_config_exits_non_zero_with_the_message_and_no_traceback(tmp_path: P
         timeout=120,
         env={**os.environ, "PYTHONPATH": str(PROJECT)},
     )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project to break: the program linked, the app copied."""
+    for name in ("Pulumi.yaml", "__main__.py", "components"):
+        (tmp_path / name).symlink_to(PROJECT / name)
+    shutil.copytree(PROJECT / "app", tmp_path / "app")
+    return tmp_path
+
+
+def test_bad_config_exits_2_with_every_problem_and_no_traceback(project: Path) -> None:
+    (project / "Pulumi.broken.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  webstack:database:\n    instanceClas: db.t4g.micro\n"
+        "  webstack:app:\n    minInstances: 3\n    maxInstances: 1\n"
+    )
+    result = plan_of(project, "broken")
     assert result.returncode == 2
     assert (
         "webstack:database.instanceClas: unknown key (did you mean 'instanceClass'?)"
@@ -83,9 +96,36 @@ def test_bad_config_exits_non_zero_with_the_message_and_no_traceback(tmp_path: P
     )
     assert "webstack:app.minInstances: 3 is greater than maxInstances (1)" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (tmp_path / "build").exists()
+    assert not (project / "build").exists()
 
 
-def test_unknown_stack_exits_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[not, a, map]\n", "error: Pulumi.bad.yaml: is a list"),
+        ("config:\n  a: 1\n  a: 2\n", "error: Pulumi.bad.yaml: line 3, column 3: found duplicate"),
+        ("config: {\n", "error: Pulumi.bad.yaml: line 2, column 1:"),
+    ],
+)
+def test_a_broken_stack_file_exits_2_naming_the_file(
+    project: Path, text: str, message: str
+) -> None:
+    (project / "Pulumi.bad.yaml").write_text(text)
+    result = plan_of(project, "bad")
+    assert result.returncode == 2
+    assert result.stderr.startswith(message)
+    assert "Traceback" not in result.stderr
+
+
+def test_a_crash_exits_1_with_its_traceback(project: Path) -> None:
+    (project / "__main__.py").unlink()
+    (project / "__main__.py").write_text("raise RuntimeError('a bug in the program')\n")
+    (project / "Pulumi.ok.yaml").write_text("config:\n  aws:region: us-east-1\n")
+    result = plan_of(project, "ok")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "RuntimeError: a bug in the program" in result.stderr
+
+
+def test_unknown_stack_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["nosuch"]) == 2
-    assert "Pulumi.nosuch.yaml" in capsys.readouterr().err
+    assert "Pulumi.nosuch.yaml: no such stack file" in capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,16 +13,16 @@ from typing import Any
 import jsonschema
 import pulumi
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.database import DatabaseSettings
 from components.fields import Choice, Flag, Kind, Nested, Text, TextMap, Texts, Whole, fields_of
-from components.hosting import AppSettings, ManagedUpdates
+from components.hosting import AppSettings, ManagedUpdates, architecture
 from components.network import NetworkSettings
 from components.settings import ConfigError, StackSettings, parse_settings
 from components.storage import StorageSettings
+from tools import stack_file
 from tools.docs import README, SCHEMA
 from tools.mock_engine import Run, run_stack
 
@@ -118,7 +119,7 @@ def test_values_are_read_and_coerced_from_yaml_and_cli_forms() -> None:
     s = parse(
         protectData="false",
         tags={"team": "web", "cost": 42},
-        database={"engineVersion": 16, "allocatedStorage": 30, "multiAz": "true"},
+        database={"engineVersion": "16", "allocatedStorage": 30, "multiAz": "true"},
         app={"minInstances": 2, "maxInstances": 4, "environmentVariables": {"LOG_LEVEL": "info"}},
     )
     assert s.protect_data is False
@@ -202,7 +203,8 @@ RULES = [
     (
         "database",
         {"allocatedStorage": 200, "maxAllocatedStorage": 100},
-        "webstack:database.maxAllocatedStorage: 100 is not valid; expected at least allocatedStorage",
+        "webstack:database.maxAllocatedStorage: 100 is not valid; expected at least 10 % above "
+        "allocatedStorage (200 GiB): 220 GiB or more",
     ),
     ("database", {"backupRetentionDays": 0}, "webstack:database.backupRetentionDays: 0"),
     ("database", {"backupRetentionDays": 36}, "webstack:database.backupRetentionDays: 36"),
@@ -224,7 +226,7 @@ RULES = [
     ("app", {"minInstances": 3, "maxInstances": 2}, "webstack:app.minInstances: 3 is greater than"),
     ("app", {"minInstances": 0}, "webstack:app.minInstances: 0"),
     ("app", {"platform": "Python (3.12"}, "webstack:app.platform: 'Python (3.12'"),
-    ("app", {"platform": "(?=Python)"}, "no look-around"),
+    ("app", {"platform": "(?=Python)"}, "look-ahead ((?=…) are not RE2"),
     ("app", {"instanceTypes": []}, "webstack:app.instanceTypes: []"),
     ("app", {"healthCheckPath": "health"}, "webstack:app.healthCheckPath: 'health'"),
     ("app", {"certificateArn": "arn:aws:iam::1:cert"}, "webstack:app.certificateArn"),
@@ -296,9 +298,13 @@ def test_unknown_top_level_key_is_an_error() -> None:
     assert problem.startswith("webstack:netwrk: unknown key (did you mean 'network'?)")
 
 
-def test_missing_region_is_an_error() -> None:
-    with pytest.raises(ConfigError, match="aws:region: None is not valid"):
+def test_missing_region_says_it_is_missing() -> None:
+    with pytest.raises(ConfigError) as caught:
         parse_settings({}, project_dir=PROJECT)
+    assert caught.value.problems == (
+        "aws:region: missing; set the stack's region, for example "
+        "`pulumi config set aws:region us-east-1`",
+    )
 
 
 def test_secret_config_is_refused() -> None:
@@ -306,7 +312,7 @@ def test_secret_config_is_refused() -> None:
         "aws:region": "us-east-1",
         "webstack:app": json.dumps({"environmentVariables": {"X": "s"}}),
     }
-    with pytest.raises(ConfigError, match="webstack:app: holds a secret"):
+    with pytest.raises(ConfigError, match=r"webstack:app: is a secret \(`secure:`\)"):
         parse_settings(raw, frozenset({"webstack:app"}), PROJECT)
 
 
@@ -383,9 +389,9 @@ def reader_accepts(config: dict[str, Any]) -> bool:
 
 
 def shipped_and_documented_stacks() -> list[tuple[str, dict[str, Any]]]:
-    found = [(p.name, yaml.safe_load(p.read_text())) for p in sorted(PROJECT.glob("Pulumi.*.yaml"))]
+    found = [(p.name, stack_file.load(p)) for p in sorted(PROJECT.glob("Pulumi.*.yaml"))]
     blocks = README.read_text().split("```yaml\n")[1:]
-    found += [("README example", yaml.safe_load(b.split("```")[0])) for b in blocks]
+    found += [("README example", stack_file.parse(b.split("```")[0], "README")) for b in blocks]
     return [(name, doc) for name, doc in found if isinstance(doc, dict) and "config" in doc]
 
 
@@ -460,3 +466,259 @@ def _as_config(value: Any) -> Any:
     if isinstance(value, Mapping):
         return dict(value)
     return value
+
+
+# Numbers reach AWS exactly, or are refused with a hint to quote them.
+
+
+def test_whole_numbers_in_maps_arrive_as_their_digits() -> None:
+    s = parse(
+        tags={"cost-center": 12345678},
+        database={"parameters": {"max_connections": 12345678}},
+        app={"environmentVariables": {"WORKERS": 12345678}},
+    )
+    assert s.tags["cost-center"] == "12345678"
+    assert s.database.parameters["max_connections"] == "12345678"
+    assert s.app.environment_variables["WORKERS"] == "12345678"
+
+
+@pytest.mark.parametrize("value", [1.5, True])
+def test_decimals_and_booleans_in_maps_must_be_quoted(value: Any) -> None:
+    (problem,) = problems(app={"environmentVariables": {"RATIO": value}})
+    assert problem.startswith(f"webstack:app.environmentVariables.RATIO: {value!r} is not valid")
+    assert "quote it, so it arrives as written" in problem
+
+
+@pytest.mark.parametrize(
+    ("engine", "version"), [("mysql", 8.0), ("mariadb", 11.1), ("postgres", 16)]
+)
+def test_an_unquoted_version_is_refused_with_a_hint_to_quote_it(
+    engine: str, version: float
+) -> None:
+    (problem,) = problems(database={"engine": engine, "engineVersion": version})
+    assert problem.startswith(f"webstack:database.engineVersion: {version!r} is not valid")
+    assert "quoted: YAML reads an unquoted 8.0 as 8 and 11.10 as 11.1" in problem
+
+
+@pytest.mark.parametrize(
+    ("engine", "version"), [("postgres", "16.4"), ("mysql", "8"), ("mariadb", "11")]
+)
+def test_a_version_that_is_not_the_engines_major_is_refused(engine: str, version: str) -> None:
+    (problem,) = problems(database={"engine": engine, "engineVersion": version})
+    assert problem.startswith(
+        f"webstack:database.engineVersion: {version!r} is not valid; expected a major version of"
+    )
+
+
+# AWS's own limits, checked before any resource.
+
+KEY_ID = "0f0e0d0c-0b0a-0908-0706-050403020100"
+LIMITS = [
+    ("tags", {f"t{i}": "x" for i in range(45)}, "webstack:tags: 45 tags; at most 44 fit"),
+    ("tags", {"team": "a{b}"}, "webstack:tags.team: tag values take letters"),
+    ("tags", {"te{am": "x"}, "webstack:tags.te{am: tag keys take letters"),
+    ("tags", {"team": ""}, "webstack:tags.team: is empty"),
+    ("tags", {"team": "aws:x"}, "webstack:tags.team: starts with aws:"),
+    (
+        "tags",
+        {"env": "webstack-test"},
+        "webstack:tags.env: equals the Beanstalk environment's name",
+    ),
+    ("app", {"environmentVariables": {"X" * 129: "v"}}, "names are at most 128 characters"),
+    ("app", {"environmentVariables": {"URL": "a?b&c"}}, "webstack:app.environmentVariables.URL"),
+    (
+        "app",
+        {"environmentVariables": {f"V{i}": "x" * 250 for i in range(15)}},
+        "webstack:app.environmentVariables: take 4",
+    ),
+    (
+        "storage",
+        {"kmsKeyArn": f"arn:aws:kms:eu-west-1:123456789012:key/{KEY_ID}"},
+        "is in eu-west-1; the stack is in us-east-1",
+    ),
+    (
+        "storage",
+        {"kmsKeyArn": f"arn:aws-cn:kms:us-east-1:123456789012:key/{KEY_ID}"},
+        "is in the aws-cn partition; a stack in us-east-1 needs aws",
+    ),
+    (
+        "app",
+        {"certificateArn": f"arn:aws:acm:us-west-2:123456789012:certificate/{KEY_ID}"},
+        "webstack:app.certificateArn: 'arn:aws:acm:us-west-2",
+    ),
+    ("network", {"cidrBlock": "127.0.0.0/16"}, "outside 127.0.0.0/8, which a VPC cannot use"),
+    ("network", {"cidrBlock": "169.254.0.0/16"}, "outside 169.254.0.0/16"),
+    ("network", {"cidrBlock": "0.0.0.0/16"}, "outside 0.0.0.0/8"),
+    ("network", {"cidrBlock": "224.0.0.0/16"}, "outside 224.0.0.0/4"),
+    ("database", {"maxAllocatedStorage": 21}, "at least 10 % above allocatedStorage (20 GiB)"),
+    ("database", {"username": "user"}, "not a reserved word of postgres"),
+    ("database", {"dbName": "select"}, "not a reserved word of postgres"),
+    ("database", {"engine": "mysql", "dbName": "Database"}, "not a reserved word of mysql"),
+    ("database", {"engine": "mariadb", "username": "grant"}, "not a reserved word of mariadb"),
+    ("database", {"username": "pg_owner"}, "does not start with pg_"),
+    ("database", {"username": "admin"}, "postgres on RDS does not keep for itself"),
+    ("database", {"dbName": "rdsdata"}, "does not start with rds"),
+    ("database", {"dbName": "template1"}, "other than postgres's own databases"),
+    ("database", {"engine": "mysql", "dbName": "sys"}, "other than mysql's own databases"),
+    ("database", {"parameters": {"RDS.Force_SSL": "0"}}, "parameters.RDS.Force_SSL: is managed"),
+    (
+        "database",
+        {"engine": "mysql", "parameters": {"REQUIRE_SECURE_TRANSPORT": "OFF"}},
+        "parameters.REQUIRE_SECURE_TRANSPORT: is managed",
+    ),
+    ("app", {"healthCheckPath": "/" + "h" * 1024}, "at most 1024 characters"),
+    ("app", {"solutionStackName": "Python 3.12"}, "an Amazon Linux 2023 solution stack name"),
+    ("app", {"instanceTypes": ["t3.small", "t3a.small"]}, "Beanstalk launches only the first"),
+    ("app", {"instanceTypes": ["t3.small", "t4g.small"]}, "mixes architectures"),
+    ("app", {"platform": r"Python\Z"}, "\\Z is not RE2"),
+    ("app", {"platform": "(?>Python)"}, "atomic groups"),
+    ("app", {"platform": "Python 3.1[0-9]++"}, "possessive quantifiers"),
+    ("app", {"platform": r"(P)ython \1"}, "back-references"),
+]
+
+
+@pytest.mark.parametrize(("section", "value", "expected"), LIMITS)
+def test_aws_limits_are_config_errors_naming_the_key(
+    section: str, value: Any, expected: str
+) -> None:
+    raw = {"aws:region": "us-east-1", f"webstack:{section}": json.dumps(value)}
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, project_dir=PROJECT, project="webstack", stack="test")
+    assert any(expected in p for p in caught.value.problems), caught.value.problems
+    assert all(p.startswith(f"webstack:{section}") for p in caught.value.problems)
+
+
+def test_names_the_engines_allow_pass() -> None:
+    database = parse(database={"engine": "mysql", "username": "admin", "dbName": "orders"}).database
+    assert (database.username, database.db_name) == ("admin", "orders")
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "arch"),
+    [
+        ("t4g.micro", "arm64"),
+        ("m7g.large", "arm64"),
+        ("c6gn.xlarge", "arm64"),
+        ("a1.large", "arm64"),
+        ("x2gd.large", "arm64"),
+        ("t3.micro", "x86_64"),
+        ("g4dn.xlarge", "x86_64"),
+        ("m7i.large", "x86_64"),
+    ],
+)
+def test_architecture_follows_the_instance_family(instance_type: str, arch: str) -> None:
+    assert architecture(instance_type) == arch
+
+
+@pytest.mark.parametrize(
+    ("region", "message"),
+    [
+        ("us-east-7", "aws:region: 'us-east-7' is not an AWS region (did you mean 'us-east-"),
+        ("mars-1", "aws:region: 'mars-1' is not an AWS region"),
+    ],
+)
+def test_a_region_that_does_not_exist_is_refused(region: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"aws:region": region}, project_dir=PROJECT)
+    (problem,) = caught.value.problems
+    assert problem.startswith(message)
+
+
+def test_regions_of_every_partition_are_known() -> None:
+    for region in ("us-gov-west-1", "cn-north-1", "mx-central-1", "ap-southeast-7"):
+        assert parse_settings({"aws:region": region}, project_dir=PROJECT).region == region
+
+
+# The app's source bundle: a folder of the project, and nothing else.
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "application.py").write_text("app = None\n")
+    (tmp_path / "venv").mkdir()
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("/etc", "a folder inside the project"),
+        ("..", "a folder inside the project"),
+        (".", "not the project itself"),
+        ("venv", "a folder outside venv"),
+        ("missing", "a folder that exists"),
+    ],
+)
+def test_a_source_bundle_outside_the_project_is_refused(
+    project: Path, source: str, expected: str
+) -> None:
+    raw = {"aws:region": "us-east-1", "webstack:app": json.dumps({"sourceBundle": source})}
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, project_dir=project)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"webstack:app.sourceBundle: {source!r} is not valid; expected")
+    assert expected in problem
+
+
+def test_a_link_out_of_the_bundle_is_refused(project: Path) -> None:
+    (project / "app" / "secrets").symlink_to("/etc")
+    with pytest.raises(ConfigError, match="whose links stay inside it"):
+        parse_settings(
+            {"aws:region": "us-east-1", "webstack:app": '{"sourceBundle": "app"}'},
+            project_dir=project,
+        )
+
+
+def test_a_bundle_with_a_git_folder_or_over_500_mb_is_refused(project: Path) -> None:
+    raw = {"aws:region": "us-east-1", "webstack:app": '{"sourceBundle": "app"}'}
+    (project / "app" / ".git").mkdir()
+    with pytest.raises(ConfigError, match=r"without venv, \.venv, \.git, build in it"):
+        parse_settings(raw, project_dir=project)
+    (project / "app" / ".git").rmdir()
+    with (project / "app" / "video.bin").open("wb") as sparse:
+        sparse.truncate(501 * 1024 * 1024)  # sparse: no disk is used
+    with pytest.raises(ConfigError, match="at most 500 MB"):
+        parse_settings(raw, project_dir=project)
+
+
+# Messages a user understands.
+
+
+def test_a_nested_secret_is_reported_at_its_full_path() -> None:
+    raw = {
+        "aws:region": "us-east-1",
+        "webstack:app": json.dumps({"environmentVariables": {"TOKEN": "s", "MODE": "x"}}),
+    }
+    secret = frozenset({"webstack:app", "webstack:app.environmentVariables.TOKEN"})
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, secret, PROJECT)
+    (problem,) = caught.value.problems
+    assert problem.startswith("webstack:app.environmentVariables.TOKEN: is a secret (`secure:`)")
+
+
+def test_a_secret_in_the_stack_file_is_reported_at_its_path_by_the_offline_plan(
+    tmp_path: Path,
+) -> None:
+    for name in ("Pulumi.yaml", "__main__.py", "components"):
+        (tmp_path / name).symlink_to(PROJECT / name)
+    shutil.copytree(PROJECT / "app", tmp_path / "app")
+    (tmp_path / "Pulumi.s.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  webstack:app:\n    environmentVariables:\n"
+        "      TOKEN:\n        secure: AAABAKJ0ZXN0\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        run_stack("s", project_dir=tmp_path)
+    (problem,) = caught.value.problems
+    assert problem.startswith("webstack:app.environmentVariables.TOKEN: is a secret")
+
+
+def test_huge_or_deep_values_are_shown_short_and_refused_without_recursion() -> None:
+    deep = "[" * 5000 + "]" * 5000
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"aws:region": "us-east-1", "webstack:app": deep}, project_dir=PROJECT)
+    assert caught.value.problems == (
+        "webstack:app: nested too deeply; a setting is never more than 3 levels down",
+    )
+    (problem,) = problems(database={"dbName": "x" * 10_000})
+    assert len(problem) < 300

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
+from components.settings import ConfigError
 from tests.support import option_settings, run, statements
-from tools.mock_engine import SECRET_PLACEHOLDER, Run
+from tools.mock_engine import PROJECT_DIR as PROJECT
+from tools.mock_engine import SECRET_PLACEHOLDER, Run, run_stack
+
+ENV_VARS = "aws:elasticbeanstalk:application:environment"
 
 STACKS = ["dev", "prod"]
 OUTPUTS = {
@@ -258,3 +264,32 @@ def test_every_child_of_a_component_carries_its_name(stack: str) -> None:
     for resource in r.resources:
         if resource.parent in components:
             assert resource.name.startswith(components[resource.parent].name + "-"), resource.name
+
+
+def test_numbers_in_a_stack_file_reach_aws_exactly_or_are_refused(tmp_path: Path) -> None:
+    for name in ("Pulumi.yaml", "__main__.py", "components"):
+        (tmp_path / name).symlink_to(PROJECT / name)
+    shutil.copytree(PROJECT / "app", tmp_path / "app")
+    (tmp_path / "Pulumi.n.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  webstack:tags:\n    cost-center: 12345678\n"
+        "  webstack:database:\n    parameters:\n      max_connections: 12345678\n"
+        "  webstack:app:\n    environmentVariables:\n      WORKERS: 12345678\n"
+    )
+    r = run_stack("n", project_dir=tmp_path)
+    assert provider_of(r)[1]["cost-center"] == "12345678"
+    params = r.one("aws:rds/parameterGroup:ParameterGroup").inputs["parameters"]
+    assert {
+        "name": "max_connections",
+        "value": "12345678",
+        "applyMethod": "pending-reboot",
+    } in params
+    assert option_settings(r)[(ENV_VARS, "WORKERS")] == "12345678"
+    (tmp_path / "Pulumi.v.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  webstack:database:\n    engine: mysql\n"
+        "    engineVersion: 8.0\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        run_stack("v", project_dir=tmp_path)
+    (problem,) = caught.value.problems
+    assert problem.startswith("webstack:database.engineVersion: 8 is not valid")
+    assert "quoted: YAML reads an unquoted 8.0 as 8" in problem

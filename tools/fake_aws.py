@@ -10,75 +10,123 @@ import hashlib
 import re
 from typing import Any
 
+from components.re2 import NotRe2Error, python_equivalent
+from components.regions import REGIONS, partition_of
+
 ACCOUNT_ID = "123456789012"
 
-# What `DescribeAvailableSolutionStacks` answers (a realistic subset); the getSolutionStack mock
-# filters it with the program's regex like the provider does, newest first.
+# The zones a new account sees in each region ("AWS Availability Zones", AWS documentation,
+# November 2026): three almost everywhere; letters as AWS names them where they skip one.
+ZONE_LETTERS: dict[str, str] = {
+    **{region: "abc" for region in REGIONS},
+    "us-east-1": "abcdef",
+    "us-west-1": "ac",  # newer accounts see two of its three zones
+    "us-west-2": "abcd",
+    "ap-northeast-1": "acd",
+    "ap-northeast-2": "abcd",
+    "ca-central-1": "abd",
+    "eu-west-2": "abc",
+}
+
+# What `DescribeAvailableSolutionStacks` answers (a realistic subset, newest first); the
+# getSolutionStack mock filters it with the program's RE2 regex as the provider does.
 SOLUTION_STACKS = (
+    "64bit Amazon Linux 2023 v4.8.1 running Python 3.13",
+    "64bit Amazon Linux 2023 v4.8.1 running Python 3.12",
+    "64bit Amazon Linux 2023 v4.8.1 running Python 3.11",
+    "64bit Amazon Linux 2023 v4.8.1 running Python 3.9",
     "64bit Amazon Linux 2023 v4.7.2 running Python 3.13",
     "64bit Amazon Linux 2023 v4.7.2 running Python 3.12",
-    "64bit Amazon Linux 2023 v4.7.2 running Python 3.11",
-    "64bit Amazon Linux 2023 v4.6.0 running Python 3.12",
-    "64bit Amazon Linux 2023 v6.6.1 running Node.js 22",
-    "64bit Amazon Linux 2023 v4.6.1 running Docker",
-    "64bit Amazon Linux 2 v3.8.4 running Python 3.8",
+    "64bit Amazon Linux 2023 v6.7.0 running Node.js 22",
+    "64bit Amazon Linux 2023 v4.7.0 running Docker",
 )
-# Latest minor version and parameter group family RDS reports per engine and major version.
-ENGINE_VERSIONS = {
-    ("postgres", "17"): ("17.6", "postgres17"),
-    ("postgres", "16"): ("16.10", "postgres16"),
-    ("postgres", "15"): ("15.14", "postgres15"),
-    ("mysql", "8.4"): ("8.4.6", "mysql8.4"),
-    ("mysql", "8.0"): ("8.0.43", "mysql8.0"),
-    ("mariadb", "11.4"): ("11.4.8", "mariadb11.4"),
-    ("mariadb", "10.11"): ("10.11.14", "mariadb10.11"),
+# The newest minor of each major version RDS offers, with its parameter group family (a
+# snapshot of `describe-db-engine-versions`, late 2026).
+ENGINE_VERSIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "postgres": (
+        ("18.1", "postgres18"),
+        ("17.7", "postgres17"),
+        ("16.11", "postgres16"),
+        ("15.15", "postgres15"),
+        ("14.20", "postgres14"),
+        ("13.23", "postgres13"),
+    ),
+    "mysql": (("8.4.7", "mysql8.4"), ("8.0.44", "mysql8.0")),
+    "mariadb": (
+        ("11.8.5", "mariadb11.8"),
+        ("11.4.9", "mariadb11.4"),
+        ("10.11.15", "mariadb10.11"),
+        ("10.6.24", "mariadb10.6"),
+    ),
 }
+
+
+class AwsError(Exception):
+    """An error the provider reports for an invoke, as AWS or the provider words it."""
 
 
 def _hex(seed: str, length: int = 17) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
 
+def _zones(region: str) -> dict[str, Any]:
+    letters = ZONE_LETTERS.get(region, "")
+    short = "".join(part[0] for part in region.split("-")[:-1]) + region.rsplit("-", 1)[-1]
+    return {
+        "names": [f"{region}{c}" for c in letters],
+        "zoneIds": [f"{short}-az{i}" for i in range(1, len(letters) + 1)],
+        "id": region,
+    }
+
+
+def _solution_stack(inputs: dict[str, Any]) -> dict[str, Any]:
+    try:
+        pattern = re.compile(python_equivalent(inputs["nameRegex"]))
+    except (NotRe2Error, re.error) as error:
+        raise AwsError(f"error parsing regexp: {error}") from None
+    matches = [s for s in SOLUTION_STACKS if pattern.search(s)]
+    if not matches:
+        raise AwsError(
+            "Your query returned no results. Please change your search criteria and try again."
+        )
+    return {"name": matches[0], "nameRegex": inputs["nameRegex"], "id": "mock"}
+
+
+def _engine_version(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The newest version that starts with the one asked for, as the provider's data source does."""
+    engine, asked = inputs["engine"], inputs.get("version", "")
+    for version, family in ENGINE_VERSIONS.get(engine, ()):
+        if version == asked or version.startswith(f"{asked}."):
+            return {
+                "engine": engine,
+                "version": version,
+                "versionActual": version,
+                "parameterGroupFamily": family,
+                "id": version,
+            }
+    raise AwsError(f"no RDS Engine Versions matched; engine {engine!r}, version {asked!r}")
+
+
 def answer_invoke(token: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
     """What AWS (through the provider) would answer for one invoke of the program."""
+    partition = partition_of(region)
     if token == "aws:index/getCallerIdentity:getCallerIdentity":
         return {
             "accountId": ACCOUNT_ID,
-            "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
+            "arn": f"arn:{partition}:iam::{ACCOUNT_ID}:user/mock",
             "userId": "AIDAMOCK",
             "id": ACCOUNT_ID,
         }
     if token == "aws:index/getPartition:getPartition":
-        return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        return {"partition": partition, "dnsSuffix": "amazonaws.com", "id": partition}
     if token == "aws:index/getRegion:getRegion":
         return {"region": region, "name": region, "id": region}
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-        letters = "abcdef"
-        return {
-            "names": [f"{region}{c}" for c in letters],
-            "zoneIds": [f"use1-az{i}" for i in range(1, len(letters) + 1)],
-            "id": region,
-        }
+        return _zones(region)
     if token == "aws:elasticbeanstalk/getSolutionStack:getSolutionStack":
-        pattern = re.compile(inputs["nameRegex"])
-        matches = [s for s in SOLUTION_STACKS if pattern.search(s)]
-        if not matches:
-            raise ValueError(
-                "Your query returned no results. Please change your search criteria and try again."
-            )
-        return {"name": matches[0], "nameRegex": inputs["nameRegex"], "id": "mock"}
+        return _solution_stack(inputs)
     if token == "aws:rds/getEngineVersion:getEngineVersion":
-        key = (inputs["engine"], inputs.get("version"))
-        if key not in ENGINE_VERSIONS:
-            raise ValueError(f"no RDS engine versions match the arguments {key}")
-        version, family = ENGINE_VERSIONS[key]
-        return {
-            "engine": key[0],
-            "version": version,
-            "versionActual": version,
-            "parameterGroupFamily": family,
-            "id": version,
-        }
+        return _engine_version(inputs)
     if token == "aws:lb/getListener:getListener":
         arn = inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/")
         return {
@@ -97,7 +145,8 @@ def resource_state(
     """The id and state AWS would report for a new resource of this type."""
     state = dict(inputs)
     suffix = _hex(f"{typ}/{name}", 8)
-    arn_head = f"arn:aws:{{}}:{region}:{ACCOUNT_ID}"
+    partition = partition_of(region)
+    arn_head = f"arn:{partition}:{{}}:{region}:{ACCOUNT_ID}"
     prefixes = {
         "aws:ec2/vpc:Vpc": "vpc",
         "aws:ec2/subnet:Subnet": "subnet",
@@ -120,7 +169,7 @@ def resource_state(
         bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix') or name + '-'}{suffix}"
         state.update(
             bucket=bucket,
-            arn=f"arn:aws:s3:::{bucket}",
+            arn=f"arn:{partition}:s3:::{bucket}",
             bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com",
             bucketDomainName=f"{bucket}.s3.amazonaws.com",
             region=region,
@@ -172,8 +221,8 @@ def resource_state(
     state.setdefault("name", physical)
     service = typ.split(":")[1].split("/")[0]
     kinds = {
-        "aws:iam/role:Role": f"arn:aws:iam::{ACCOUNT_ID}:role/{physical}",
-        "aws:iam/instanceProfile:InstanceProfile": f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/{physical}",
+        "aws:iam/role:Role": f"arn:{partition}:iam::{ACCOUNT_ID}:role/{physical}",
+        "aws:iam/instanceProfile:InstanceProfile": f"arn:{partition}:iam::{ACCOUNT_ID}:instance-profile/{physical}",
         "aws:cloudwatch/logGroup:LogGroup": f"{arn_head.format('logs')}:log-group:{physical}",
         "aws:elasticbeanstalk/application:Application": f"{arn_head.format('elasticbeanstalk')}:application/{physical}",
     }

@@ -14,19 +14,23 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import runpy
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pulumi
-import yaml
 from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime import resource as runtime_resource
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from tools.fake_aws import answer_invoke, resource_state
+from tools import stack_file
+from tools.fake_aws import AwsError, answer_invoke, resource_state
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SECRET_PLACEHOLDER = "mock-secret-value"
@@ -117,37 +121,52 @@ def _mark_secrets(value: Any) -> Any:
     return value
 
 
-def _config_value(value: Any) -> tuple[Any, bool]:
-    """The value with `secure:` leaves replaced by a placeholder, and whether it held any."""
+def _config_value(value: Any, path: str) -> tuple[Any, list[str]]:
+    """The value with `secure:` leaves replaced by a placeholder, and the paths of those leaves
+    (`webstack:app.environmentVariables.TOKEN`, as `pulumi config set --path` names them)."""
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            return SECRET_PLACEHOLDER, True
-        items = {k: _config_value(v) for k, v in value.items()}
-        return {k: v for k, (v, _) in items.items()}, any(s for _, s in items.values())
+            return SECRET_PLACEHOLDER, [path]
+        items = {k: _config_value(v, f"{path}.{k}") for k, v in value.items()}
+        return {k: v for k, (v, _) in items.items()}, [p for _, ps in items.values() for p in ps]
     if isinstance(value, list):
-        elements = [_config_value(v) for v in value]
-        return [v for v, _ in elements], any(s for _, s in elements)
-    return value, False
+        elements = [_config_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [v for v, _ in elements], [p for _, ps in elements for p in ps]
+    return value, []
 
 
 def _project(project_dir: Path) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
-    return document
+    return stack_file.load(project_dir / "Pulumi.yaml")
 
 
-def _as_config_string(value: Any) -> str:
+def _as_go_json(value: Any, key: str) -> Any:
+    """The value as Pulumi's Go side encodes it to JSON: a float with no fraction becomes an
+    integer (YAML `8.0` reaches the program as `8`), and infinity or NaN is no number at all."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise stack_file.StackFileError(f"{key}: {value} is not a number Pulumi can pass on")
+        return int(value) if value.is_integer() and abs(value) < 1e21 else value
+    if isinstance(value, dict):
+        return {k: _as_go_json(v, key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_go_json(v, key) for v in value]
+    return value
+
+
+def _as_config_string(value: Any, key: str = "") -> str:
     """Pulumi hands config to programs as strings: structured values as JSON."""
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    return json.dumps(_as_go_json(value, key))
 
 
 def stack_config(
     stack: str, overrides: Mapping[str, Any] | None = None, project_dir: Path = PROJECT_DIR
 ) -> tuple[dict[str, str], list[str]]:
-    """The config a stack's program would receive, and which keys are secret.
+    """The config a stack's program would receive, and which keys and paths are secret.
 
     `overrides` replaces whole keys (`{"webstack:database": {...}}`); a value of None removes one.
+    A secret nested in a key marks the key secret, as Pulumi does, and also its own path.
     """
     project = _project(project_dir)
     namespace = project["name"]
@@ -158,11 +177,10 @@ def stack_config(
             values[full] = spec.get("value", spec.get("default"))
         elif not isinstance(spec, dict):
             values[full] = spec
-    stack_file = project_dir / f"Pulumi.{stack}.yaml"
-    if not stack_file.exists():
-        raise FileNotFoundError(f"no stack file {stack_file.name} in {project_dir}")
-    stack_doc = yaml.safe_load(stack_file.read_text()) or {}
-    values.update(stack_doc.get("config") or {})
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise stack_file.StackFileError(f"{path.name}: no such stack file in {project_dir}")
+    values.update(stack_file.config_of(stack_file.load(path), path.name))
     for key, value in (overrides or {}).items():
         if value is None:
             values.pop(key, None)
@@ -171,10 +189,10 @@ def stack_config(
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in values.items():
-        plain, secret = _config_value(value)
-        config[key] = _as_config_string(plain)
-        if secret:
-            secret_keys.append(key)
+        plain, secret_paths = _config_value(value, key)
+        config[key] = _as_config_string(plain, key)
+        if secret_paths:
+            secret_keys += [key] + [p for p in secret_paths if p != key]
     return config, secret_keys
 
 
@@ -195,12 +213,33 @@ class _Mocks(pulumi.runtime.Mocks):
         return resource_state(args.typ, args.name, inputs, self.region)
 
 
+class _ProviderError(grpc.RpcError):
+    """How the engine hands a provider's invoke error to the program: as a gRPC error, which the
+    SDK turns into an exception the program can catch (a plain exception would not be)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self._message = message
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self._message
+
+
 class _RecordingMonitor(mocks.MockMonitor):
     """Sees the full registration request: parent, dependencies, protect, retain."""
 
     def __init__(self, mocks_: _Mocks, run: Run) -> None:
         super().__init__(mocks_)
         self.run = run
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        try:
+            return super().Invoke(request)  # type: ignore[no-untyped-call]
+        except AwsError as error:
+            raise _ProviderError(str(error)) from None
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -285,6 +324,10 @@ def run_component(
     return _execute(build, Run(stack=stack), project, plain, [], PROJECT_DIR)
 
 
+def _no_stack_trace() -> Any:
+    return source_pb2.StackTrace()
+
+
 def _execute(
     program: Callable[[], None],
     run: Run,
@@ -299,6 +342,9 @@ def _execute(
     settings.reset_options(project=project, stack=run.stack, preview=True)
     settings.SETTINGS.outputs.clear()
     pulumi.runtime.set_all_config(config, secret_keys)
+    # The SDK walks the Python stack at every registration to tell the engine where it came
+    # from; mocks never read it, and it is a seventh of a run's time.
+    runtime_resource._get_stack_trace = _no_stack_trace
     with _isolated_logger(run) as logger, contextlib.chdir(project_dir):
         monitor = _RecordingMonitor(_Mocks(run, region), run)
         mocks.set_mocks(

@@ -3,9 +3,12 @@
     python -m tools.plan dev          # or: make plan STACK=dev
 
 Prints the resource tree (components and their children, type, name, key arguments), counts by
-type and the stack outputs, and writes `build/plan-<stack>.json` with secrets redacted. Bad
-config prints the ConfigError message (no traceback) and exits 2. The policy rules of
-`policy/rules.py` run over the plan; any violation (all rules are mandatory) exits 3.
+type and the stack outputs, and writes `build/plan-<stack>.json` with secrets redacted. The policy
+rules of `policy/rules.py` run over the plan.
+
+Exit status: 0 the plan passed every rule; 2 the stack file or its config was refused (the
+message, never a traceback); 3 a policy rule failed (all are mandatory); 1 the plan itself
+crashed (a traceback: a bug in webstack, not in the config).
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from typing import Any
 from components.settings import ConfigError
 from policy.rules import Resource, Violation, evaluate
 from tools.mock_engine import PROJECT_DIR, Registration, Run, Secret, run_stack
+from tools.stack_file import StackFileError
 
 REDACTED = "[secret]"
+CONFIG_REFUSED = 2
+POLICY_FAILED = 3
 # The arguments worth a glance in the tree, per resource type; other types show none.
 KEY_ARGS: dict[str, tuple[str, ...]] = {
     "pulumi:providers:aws": ("region",),
@@ -186,10 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         run = run_stack(args.stack, project_dir=args.project_dir)
     except ConfigError as error:
         print(f"error: stack '{args.stack}': {error}", file=sys.stderr)
-        return 2
-    except FileNotFoundError as error:
+        return CONFIG_REFUSED
+    except StackFileError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return CONFIG_REFUSED
     print(render(run))
     policy_config = json.loads(args.policy_config.read_text()) if args.policy_config else {}
     violations = evaluate(policy_resources(run), policy_config)
@@ -199,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     target.write_text(json.dumps(plan_document(run), indent=2, sort_keys=True) + "\n")
     shown = target.relative_to(PROJECT_DIR) if target.is_relative_to(PROJECT_DIR) else target
     print(f"\nwrote {shown}")
-    return 3 if violations else 0
+    return POLICY_FAILED if violations else 0
 
 
 if __name__ == "__main__":

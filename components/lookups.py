@@ -1,0 +1,104 @@
+"""What the stack's config names in AWS, looked up before any resource is registered.
+
+A data source that finds nothing fails `pulumi up` halfway, in the provider's words ("Your query
+returned no results"). Here every look-up runs first, and a miss is a config error that names
+the key: an engine version RDS does not offer, a platform Beanstalk does not have, more zones
+than the region gives this account.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.hosting import PLATFORM_REGEX, AppSettings
+from components.settings import ConfigError, StackSettings
+
+
+@dataclass(frozen=True)
+class AwsFacts:
+    """The answers the components are built from."""
+
+    zones: tuple[str, ...]
+    engine_version: str  # the newest minor version of the configured major
+    parameter_group_family: str
+    solution_stack: str
+
+
+def look_up(settings: StackSettings, opts: pulumi.InvokeOptions) -> AwsFacts:
+    """Ask AWS (through the stack's provider) about everything the settings name."""
+    problems: list[str] = []
+    zones = () if settings.network.bring_your_own else _zones(settings, opts, problems)
+    version, family = _engine_version(settings, opts, problems)
+    stack = _solution_stack(settings.app, settings.region, opts, problems)
+    if problems:
+        raise ConfigError(problems)
+    return AwsFacts(zones, version, family, stack)
+
+
+def _zones(
+    settings: StackSettings, opts: pulumi.InvokeOptions, problems: list[str]
+) -> tuple[str, ...]:
+    found = aws.get_availability_zones(
+        state="available",
+        # Local and Wavelength zones need an opt-in and lack most services.
+        filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+        opts=opts,
+    ).names
+    wanted = settings.network.availability_zones
+    if wanted > len(found):
+        problems.append(
+            f"webstack:network.availabilityZones: {wanted} is more than the {len(found)} zones "
+            f"{settings.region} gives this account ({', '.join(found)}); expected at most "
+            f"{len(found)}"
+        )
+    return tuple(found)
+
+
+def _engine_version(
+    settings: StackSettings, opts: pulumi.InvokeOptions, problems: list[str]
+) -> tuple[str, str]:
+    database = settings.database
+    try:
+        found = aws.rds.get_engine_version(
+            engine=database.engine, version=database.engine_version, latest=True, opts=opts
+        )
+    except Exception as error:  # the provider's error for a look-up that finds nothing
+        problems.append(
+            f"webstack:database.engineVersion: {database.engine_version!r} matches no "
+            f"{database.engine} version RDS offers in {settings.region} ({error}); list them with "
+            f"`aws rds describe-db-engine-versions --engine {database.engine} "
+            "--query 'DBEngineVersions[].EngineVersion'`"
+        )
+        return database.engine_version, ""
+    return found.version, found.parameter_group_family
+
+
+def _solution_stack(
+    app: AppSettings, region: str, opts: pulumi.InvokeOptions, problems: list[str]
+) -> str:
+    """The exact stack named, or the newest Amazon Linux 2023 one matching `platform`."""
+    if app.solution_stack_name:
+        key, regex = "solutionStackName", f"^{_re2_literal(app.solution_stack_name)}$"
+        asked = app.solution_stack_name
+    else:
+        key, regex, asked = "platform", PLATFORM_REGEX.format(platform=app.platform), app.platform
+    try:
+        return aws.elasticbeanstalk.get_solution_stack(
+            most_recent=True, name_regex=regex, opts=opts
+        ).name
+    except Exception as error:  # the provider's error for a look-up that finds nothing
+        problems.append(
+            f"webstack:app.{key}: {asked!r} matches no Amazon Linux 2023 solution stack "
+            f"Beanstalk offers in {region} ({error}); list them with "
+            "`aws elasticbeanstalk list-available-solution-stacks`"
+        )
+        return asked
+
+
+def _re2_literal(text: str) -> str:
+    """`text` as an RE2 pattern that matches it literally."""
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
