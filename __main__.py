@@ -45,6 +45,7 @@ app = AppHosting(
         ),
         solution_stack=facts.solution_stack,
         settings=settings.app,
+        access_logs=storage.access_logs,
     ),
     aws_opts,
 )

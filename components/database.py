@@ -288,6 +288,7 @@ class Database(Component):
     ) -> aws.rds.Instance:
         monitoring_role_arn = self._monitoring_role(settings.monitoring_interval)
         final_snapshot = self._final_snapshot(settings, identifier)
+        option_group = self._option_group(settings)
         return aws.rds.Instance(
             f"{self.prefix}-instance",
             identifier=identifier,
@@ -306,6 +307,7 @@ class Database(Component):
             db_subnet_group_name=subnet_group.name,
             vpc_security_group_ids=[self._security_group.id],
             parameter_group_name=parameter_group.name,
+            option_group_name=option_group,
             publicly_accessible=False,
             multi_az=settings.multi_az,
             ca_cert_identifier=CA_CERTIFICATE,
@@ -325,7 +327,12 @@ class Database(Component):
             performance_insights_retention_period=(
                 PERFORMANCE_INSIGHTS_RETENTION_DAYS if settings.performance_insights else None
             ),
-            opts=self.child(depends_on=log_groups, protect=protect),
+            # Its identifier is fixed (apps and operators know it): a replacement must delete the
+            # old instance first, after its final snapshot. A protected one is never replaced:
+            # Pulumi refuses, and `make diff` reports it as blocking.
+            opts=self.child(
+                depends_on=log_groups, protect=protect, delete_before_replace=not protect
+            ),
         )
 
     def _parameter_group(
@@ -337,7 +344,7 @@ class Database(Component):
             f"{self.prefix}-params",
             family=family,
             description=f"{identifier}: TLS required",
-            parameters=_parameters(spec, settings.parameters),
+            parameters=_parameters(spec, settings.log_exports, settings.parameters),
             opts=self.child(),
         )
 
@@ -350,7 +357,8 @@ class Database(Component):
                 f"{self.prefix}-log-{log}",
                 name=f"/aws/rds/instance/{identifier}/{log}",
                 retention_in_days=settings.log_retention_days,
-                opts=self.child(),
+                # A fixed name: a replacement must delete the old group first.
+                opts=self.child(delete_before_replace=True),
             )
             for log in settings.log_exports
         ]
@@ -381,10 +389,29 @@ class Database(Component):
         suffix = random.RandomId(
             f"{self.prefix}-final-snapshot-suffix",
             byte_length=4,
-            keepers={"identifier": identifier},
+            # A new suffix whenever the instance is replaced: its final snapshot gets a new name.
+            keepers=_identity(settings, identifier),
             opts=self.child(),
         )
         return pulumi.Output.concat(identifier, "-final-", suffix.hex)
+
+    def _option_group(self, settings: DatabaseSettings) -> pulumi.Output[str] | None:
+        """The options the exported logs need (the audit log's plugin), when they need any."""
+        spec = ENGINES[settings.engine]
+        options = sorted(
+            {spec.log_options[log] for log in settings.log_exports if log in spec.log_options}
+        )
+        if not options:
+            return None
+        group = aws.rds.OptionGroup(
+            f"{self.prefix}-options",
+            engine_name=settings.engine,
+            major_engine_version=settings.engine_version,
+            option_group_description=f"{settings.engine} {settings.engine_version}: log options",
+            options=[{"option_name": option} for option in options],
+            opts=self.child(),
+        )
+        return group.name
 
     def allow_from(self, source: aws.ec2.SecurityGroup) -> aws.vpc.SecurityGroupIngressRule:
         """Admit connections from members of `source` on the engine's port, and from nothing else."""
@@ -419,13 +446,16 @@ class Database(Component):
 
 
 def _parameters(
-    spec: EngineSpec, extra: Mapping[str, str]
+    spec: EngineSpec, exports: Sequence[str], extra: Mapping[str, str]
 ) -> list[aws.rds.ParameterGroupParameterArgsDict]:
+    """TLS required, what the exported logs need (a value the stack sets itself wins), then the
+    stack's own parameters."""
     tls_name, tls_value = spec.tls_parameter
     parameters: list[aws.rds.ParameterGroupParameterArgsDict] = [
         {"name": tls_name, "value": tls_value, "apply_method": "immediate"}
     ]
-    for key, value in spec.log_parameters:
+    needed = dict(pair for log in exports for pair in spec.log_parameters.get(log, ()))
+    for key, value in sorted(needed.items()):
         if key not in extra:
             parameters.append({"name": key, "value": value, "apply_method": "immediate"})
     for key, value in sorted(extra.items()):
@@ -433,3 +463,14 @@ def _parameters(
             {"name": key, "value": value, "apply_method": USER_PARAMETER_APPLY_METHOD}
         )
     return parameters
+
+
+def _identity(settings: DatabaseSettings, identifier: str) -> dict[str, str]:
+    """The instance arguments that replace it when they change (Terraform AWS provider,
+    aws_db_instance: engine, db_name and username are ForceNew; storage is always encrypted)."""
+    return {
+        "identifier": identifier,
+        "engine": settings.engine,
+        "dbName": settings.db_name,
+        "username": settings.username,
+    }

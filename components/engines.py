@@ -23,11 +23,15 @@ class EngineSpec:
     major_pattern: str
     # Parameter that makes the server refuse connections without TLS, and the value that does so.
     tls_parameter: tuple[str, str]
-    # CloudWatch log exports RDS accepts for this engine, and the ones webstack turns on by default.
+    # CloudWatch log exports webstack offers for this engine, and the ones it turns on by default.
     log_types: frozenset[str]
     default_log_exports: tuple[str, ...]
-    # Parameters the default log exports need to produce anything (the slow query log is off by default).
-    log_parameters: tuple[tuple[str, str], ...]
+    # What each export needs to have content: parameters (the slow and general logs are off by
+    # default and, in MySQL and MariaDB, written to a table unless log_output is FILE) and
+    # options of an option group (the audit log is a plugin). RDS user guide, "Publishing
+    # MySQL/MariaDB logs to Amazon CloudWatch Logs".
+    log_parameters: dict[str, tuple[tuple[str, str], ...]]
+    log_options: dict[str, str]
     # Instance classes on which RDS offers no Performance Insights for this engine.
     no_performance_insights_classes: frozenset[str]
     # SQL words the engine reserves (RDS refuses them as master user or database name).
@@ -38,6 +42,12 @@ class EngineSpec:
     system_databases: frozenset[str]
 
 
+_MYSQL_FAMILY_LOGS = frozenset({"audit", "error", "general", "slowquery"})
+_MYSQL_FAMILY_LOG_PARAMETERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "slowquery": (("slow_query_log", "1"), ("log_output", "FILE")),
+    "general": (("general_log", "1"), ("log_output", "FILE")),
+}
+_MYSQL_FAMILY_LOG_OPTIONS = {"audit": "MARIADB_AUDIT_PLUGIN"}
 _MYSQL_FAMILY_SYSTEM_DATABASES = frozenset(
     {"mysql", "sys", "information_schema", "performance_schema"}
 )
@@ -51,9 +61,12 @@ ENGINES: dict[str, EngineSpec] = {
         default_version="17",
         major_pattern=r"[0-9]+",
         tls_parameter=("rds.force_ssl", "1"),
-        log_types=frozenset({"postgresql", "upgrade", "iam-db-auth-error"}),
+        # The postgresql log has content as it is; upgrade is written by major upgrades.
+        # (iam-db-auth-error needs IAM database authentication, which webstack does not use.)
+        log_types=frozenset({"postgresql", "upgrade"}),
         default_log_exports=("postgresql", "upgrade"),
-        log_parameters=(),
+        log_parameters={},
+        log_options={},
         no_performance_insights_classes=frozenset(),
         reserved_words=sql_keywords.POSTGRES,
         # RDS for PostgreSQL refuses "admin" as the master user ("a reserved word used by the
@@ -66,9 +79,10 @@ ENGINES: dict[str, EngineSpec] = {
         default_version="8.4",
         major_pattern=r"[0-9]+\.[0-9]+",
         tls_parameter=("require_secure_transport", "1"),
-        log_types=frozenset({"audit", "error", "general", "slowquery", "iam-db-auth-error"}),
+        log_types=_MYSQL_FAMILY_LOGS,
         default_log_exports=("error", "slowquery"),
-        log_parameters=(("slow_query_log", "1"),),
+        log_parameters=_MYSQL_FAMILY_LOG_PARAMETERS,
+        log_options=_MYSQL_FAMILY_LOG_OPTIONS,
         no_performance_insights_classes=_MYSQL_FAMILY_NO_PI,
         reserved_words=sql_keywords.MYSQL,
         reserved_users=frozenset({"root", "mysql"}),
@@ -79,9 +93,10 @@ ENGINES: dict[str, EngineSpec] = {
         default_version="11.4",
         major_pattern=r"[0-9]+\.[0-9]+",
         tls_parameter=("require_secure_transport", "1"),
-        log_types=frozenset({"audit", "error", "general", "slowquery", "iam-db-auth-error"}),
+        log_types=_MYSQL_FAMILY_LOGS,
         default_log_exports=("error", "slowquery"),
-        log_parameters=(("slow_query_log", "1"),),
+        log_parameters=_MYSQL_FAMILY_LOG_PARAMETERS,
+        log_options=_MYSQL_FAMILY_LOG_OPTIONS,
         no_performance_insights_classes=_MYSQL_FAMILY_NO_PI,
         reserved_words=sql_keywords.MARIADB,
         reserved_users=frozenset({"root", "mysql"}),

@@ -24,7 +24,7 @@ from components.iam import managed_policy_arn, regional_arn_problem, service_tru
 from components.logs import LOG_RETENTION_DAYS
 from components.naming import environment_name, physical_prefix
 from components.re2 import NotRe2Error, python_equivalent
-from components.storage import Storage, StorageArgs, StorageSettings
+from components.storage import AccessLogDestination, Storage, StorageArgs, StorageSettings
 
 EB_SERVICE = "elasticbeanstalk.amazonaws.com"
 EC2_SERVICE = "ec2.amazonaws.com"
@@ -64,6 +64,18 @@ DEPLOYMENT_POLICIES: tuple[DeploymentPolicy, ...] = (
     "Immutable",
     "TrafficSplitting",
 )
+# How configuration changes that replace instances roll out, per deployment policy. An immutable
+# deploy sent together with a change that needs a rolling update is refused, and the provider
+# sends both in one UpdateEnvironment call: so immutable (and traffic-splitting, which also deploys
+# to fresh instances) deploys pair with immutable updates, as AWS documents ("Immutable
+# environment updates", EB developer guide); the others roll out health-based.
+ROLLING_UPDATE_TYPES: dict[DeploymentPolicy, str] = {
+    "AllAtOnce": "Health",
+    "Rolling": "Health",
+    "RollingWithAdditionalBatch": "Health",
+    "Immutable": "Immutable",
+    "TrafficSplitting": "Immutable",
+}
 UpdateLevel = Literal["minor", "patch"]
 UPDATE_LEVELS: tuple[UpdateLevel, ...] = ("minor", "patch")
 CERTIFICATE_ARN = r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}"
@@ -307,9 +319,12 @@ class AppHostingArgs:
     # Without NAT the instances sit in public subnets and need public IPs to reach AWS APIs.
     instances_in_public_subnets: bool
     connections: AppConnections
-    # The exact solution stack to run (looked up from `platform`, or `solutionStackName`).
+    # The newest solution stack of the configured branch (looked up from `platform`), or the
+    # exact `solutionStackName`; the environment keeps the one it was first given (see _platform).
     solution_stack: pulumi.Input[str]
     settings: AppSettings = field(default_factory=AppSettings)
+    # The stack's log bucket, for the versions bucket's access logs (with `storage.accessLogs`).
+    access_logs: AccessLogDestination | None = None
 
 
 def _csv(values: pulumi.Input[list[str]]) -> pulumi.Output[str]:
@@ -324,6 +339,12 @@ def bundle_digest(folder: Path) -> str:
     ):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def version_label(physical: str, bundle: str, bucket: str) -> str:
+    """`<project>-<stack>-<12 hex>`: a digest of the bundle's digest and the bucket holding it."""
+    both = hashlib.sha256(f"{bundle}\0{bucket}".encode()).hexdigest()[:12]
+    return f"{physical}-{both}"
 
 
 @dataclass(frozen=True)
@@ -373,6 +394,9 @@ def _placement_options(args: AppHostingArgs, wiring: Wiring) -> list[Setting]:
         (vpc, "AssociatePublicIpAddress", str(args.instances_in_public_subnets).lower()),
         (launch, "IamInstanceProfile", wiring.instance_profile),
         (launch, "SecurityGroups", wiring.instance_security_group_id),
+        # Beanstalk's own instance group opens port 22 to the world; the instances take only
+        # the group above, which admits the load balancer alone.
+        (launch, "DisableDefaultEC2SecurityGroup", "true"),
         (launch, "DisableIMDSv1", "true"),
         (launch, "RootVolumeType", ROOT_VOLUME_TYPE),
         ("aws:ec2:instances", "InstanceTypes", ",".join(args.settings.instance_types)),
@@ -399,7 +423,7 @@ def _deployment_options(settings: AppSettings) -> list[Setting]:
     command = "aws:elasticbeanstalk:command"
     rows: list[Setting] = [
         (rolling, "RollingUpdateEnabled", "true"),
-        (rolling, "RollingUpdateType", "Health"),
+        (rolling, "RollingUpdateType", ROLLING_UPDATE_TYPES[settings.deployment_policy]),
         (command, "DeploymentPolicy", settings.deployment_policy),
     ]
     if settings.deployment_policy in ("Rolling", "RollingWithAdditionalBatch"):
@@ -488,12 +512,12 @@ class AppHosting(Component):
         service_role, profile = self._roles()
         load_balancer_sg, self.security_group = self._security_groups(settings, args.vpc_id)
         application = self._application(service_role)
-        version = self._application_version(settings, application)
+        version = self._application_version(args, application, service_role)
         env = aws.elasticbeanstalk.Environment(
             f"{name}-environment",
             name=environment_name(physical_prefix()),
             application=application.name,
-            solution_stack_name=args.solution_stack,
+            solution_stack_name=self._platform(args),
             tier="WebServer",
             version=version.name,
             settings=environment_settings(
@@ -506,7 +530,8 @@ class AppHosting(Component):
                 ),
             ),
             wait_for_ready_timeout=READY_TIMEOUT,
-            opts=self.child(),
+            # A fixed name: a replacement (name or tier changed) must delete the old one first.
+            opts=self.child(delete_before_replace=True),
         )
         if settings.certificate_arn:
             self._redirect_http_to_https(env)
@@ -563,10 +588,26 @@ class AppHosting(Component):
             appversion_lifecycle={
                 "service_role": service_role.arn,
                 "max_count": APP_VERSIONS_KEPT,
+                # The service role may delete bundles from the versions bucket (grant_delete).
                 "delete_source_from_s3": True,
             },
-            opts=self.child(),
+            opts=self.child(delete_before_replace=True),
         )
+
+    def _platform(self, args: AppHostingArgs) -> pulumi.Output[str]:
+        """The solution stack, pinned: the newest of the configured branch when the branch was
+        last set, kept in the stack's state (a Stash) until the branch in config changes.
+
+        So a routine `pulumi up` never moves the platform; a new `platform` (or
+        `solutionStackName`) replaces the pin and is applied; Beanstalk's managed updates move
+        minor and patch versions inside their window."""
+        configured = args.settings.solution_stack_name or args.settings.platform
+        pin = pulumi.Stash(
+            f"{self.prefix}-platform",
+            input=args.solution_stack,
+            opts=self.child(replacement_trigger=configured),
+        )
+        return pulumi.Output.from_input(pin.output).apply(str)
 
     def _attach(self, role: aws.iam.Role, label: str, policies: tuple[str, ...]) -> None:
         for policy in policies:
@@ -646,10 +687,14 @@ class AppHosting(Component):
                 )
 
     def _application_version(
-        self, settings: AppSettings, application: aws.elasticbeanstalk.Application
+        self,
+        args: AppHostingArgs,
+        application: aws.elasticbeanstalk.Application,
+        service_role: aws.iam.Role,
     ) -> aws.elasticbeanstalk.ApplicationVersion:
         """Zip `sourceBundle`, upload it to a private versions bucket, register it as a version."""
         name = self.prefix
+        settings = args.settings
         folder = Path(settings.source_bundle)
         versions = Storage(
             f"{name}-versions",
@@ -658,16 +703,23 @@ class AppHosting(Component):
                     force_destroy=True, noncurrent_version_expiration_days=VERSIONS_EXPIRY_DAYS
                 ),
                 protect=False,
+                log_to=args.access_logs,
             ),
             opts=self.child(),
         )
-        # Instances fetch the bundle on deploy.
+        # Instances fetch the bundle on deploy; the version lifecycle deletes superseded ones.
         versions.grant_read(self.instance_role)
-        label = f"{physical_prefix()}-{bundle_digest(folder)}"
+        versions.grant_delete(service_role)
+        # The label names the version within the application, so it changes with everything
+        # that replaces the version (the app's files, the bucket): a replacement never takes
+        # the name its predecessor still holds while the environment runs it.
+        digest = bundle_digest(folder)
+        physical = physical_prefix()
+        label = versions.bucket_name.apply(lambda bucket: version_label(physical, digest, bucket))
         bundle = aws.s3.BucketObjectv2(
             f"{name}-bundle",
             bucket=versions.bucket_name,
-            key=f"{label}.zip",
+            key=label.apply(lambda text: f"{text}.zip"),
             source=pulumi.FileArchive(str(folder)),
             opts=self.child(),
         )
@@ -677,7 +729,7 @@ class AppHosting(Component):
             application=application.name,
             bucket=versions.bucket_name,
             key=bundle.key,
-            description=f"{settings.source_bundle} at {label}",
+            description=f"{settings.source_bundle} ({digest})",
             opts=self.child(),
         )
 

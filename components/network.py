@@ -366,6 +366,7 @@ class Network(Component):
             policy=policy_document(
                 [
                     {
+                        "Sid": "WriteFlowLogs",
                         "Effect": "Allow",
                         "Action": [
                             "logs:CreateLogStream",
@@ -373,7 +374,16 @@ class Network(Component):
                             "logs:DescribeLogStreams",
                         ],
                         "Resource": [group.arn, pulumi.Output.concat(group.arn, ":*")],
-                    }
+                    },
+                    {
+                        # Flow-log delivery lists the account's log groups (VPC user guide,
+                        # "IAM role for publishing flow logs to CloudWatch Logs"); the action
+                        # takes no narrower resource than the account's log groups.
+                        "Sid": "FindLogGroup",
+                        "Effect": "Allow",
+                        "Action": "logs:DescribeLogGroups",
+                        "Resource": group.arn.apply(_all_log_groups),
+                    },
                 ]
             ),
             opts=self.child(),
@@ -388,3 +398,8 @@ class Network(Component):
             max_aggregation_interval=FLOW_LOG_AGGREGATION_SECONDS,
             opts=self.child(),
         )
+
+
+def _all_log_groups(group_arn: str) -> str:
+    """`arn:…:logs:<region>:<account>:log-group:*` from one group's ARN."""
+    return group_arn.split(":log-group:", 1)[0] + ":log-group:*"

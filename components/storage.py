@@ -122,12 +122,23 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class AccessLogDestination:
+    """A log bucket of this stack that S3 server access logs go to, each bucket under its own
+    prefix (`s3-access/<bucket's component name>/`)."""
+
+    bucket: pulumi.Input[str]
+    prefix: str = ACCESS_LOG_PREFIX
+
+
+@dataclass(frozen=True)
 class StorageArgs:
     """What `Storage` is built from: its settings, and whether its data is protected."""
 
     settings: StorageSettings = field(default_factory=StorageSettings)
     # Pulumi `protect` plus retain-on-delete on the bucket (and its access-log bucket).
     protect: bool = True
+    # Another Storage's log bucket for this bucket's access logs (with `accessLogs` off here).
+    log_to: AccessLogDestination | None = None
 
 
 class Storage(Component):
@@ -137,12 +148,15 @@ class Storage(Component):
     bucket_arn: pulumi.Output[str]
     bucket_regional_domain_name: pulumi.Output[str]
     kms_key_arn: str | None
+    # With `accessLogs` on: the log bucket, which other buckets of the stack may log to as well.
+    access_logs: AccessLogDestination | None = None
 
     def __init__(
         self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("webstack:storage:Storage", name, opts)
         settings = args.settings
+        self._log_policies: list[pulumi.Resource] = []
         self.kms_key_arn = settings.kms_key_arn
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
@@ -166,7 +180,16 @@ class Storage(Component):
             opts=self.child(depends_on=[public_access_block]),
         )
         if settings.access_logs:
-            self._access_logs(bucket, settings.force_destroy, args.protect)
+            self.access_logs = self._log_bucket(bucket, settings.force_destroy, args.protect)
+        destination = self.access_logs or args.log_to
+        if destination is not None:
+            aws.s3.BucketLogging(
+                f"{name}-bucket-logging",
+                bucket=bucket.id,
+                target_bucket=destination.bucket,
+                target_prefix=f"{destination.prefix}{name}/",
+                opts=self.child(depends_on=self._log_policies),
+            )
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,
@@ -286,7 +309,9 @@ class Storage(Component):
             )
         return rules
 
-    def _access_logs(self, bucket: aws.s3.Bucket, force_destroy: bool, protect: bool) -> None:
+    def _log_bucket(
+        self, bucket: aws.s3.Bucket, force_destroy: bool, protect: bool
+    ) -> AccessLogDestination:
         """A separate log bucket, as locked down as the data bucket, that S3 logging writes to.
 
         Access logs are audit data: they are protected like the bucket they describe."""
@@ -329,16 +354,15 @@ class Storage(Component):
             ),
             opts=self.child(depends_on=[public_access_block]),
         )
-        aws.s3.BucketLogging(
-            f"{self.prefix}-bucket-logging",
-            bucket=bucket.id,
-            target_bucket=logs.id,
-            target_prefix=ACCESS_LOG_PREFIX,
-            opts=self.child(depends_on=[policy]),
-        )
+        self._log_policies = [policy]
+        return AccessLogDestination(logs.id)
 
     def _log_delivery(self, logs: aws.s3.Bucket, source: aws.s3.Bucket) -> Statement:
-        """S3's logging service may write under the log prefix, and only for `source`."""
+        """S3's logging service may write under the log prefix, for this stack's buckets only:
+        those of this account whose names start with the stack's `<project>-<stack>-`."""
+        stack_buckets = source.arn.apply(
+            lambda arn: f"{arn.split(':::')[0]}:::{physical_prefix()}-*"
+        )
         return {
             "Sid": "AllowS3ServerAccessLogDelivery",
             "Effect": "Allow",
@@ -346,7 +370,7 @@ class Storage(Component):
             "Action": "s3:PutObject",
             "Resource": pulumi.Output.concat(logs.arn, "/", ACCESS_LOG_PREFIX, "*"),
             "Condition": {
-                "ArnLike": {"aws:SourceArn": source.arn},
+                "ArnLike": {"aws:SourceArn": stack_buckets},
                 "StringEquals": {"aws:SourceAccount": account_id(self)},
             },
         }
@@ -365,6 +389,10 @@ class Storage(Component):
             KMS_WRITE_ACTIONS,
         )
 
+    def grant_delete(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
+        """Let `role` delete objects (not versions): Beanstalk's version lifecycle, for one."""
+        return self._grant(role, "delete", ("s3:DeleteObject",), (), ())
+
     def _grant(
         self,
         role: aws.iam.Role,
@@ -379,15 +407,18 @@ class Storage(Component):
                 "Effect": "Allow",
                 "Action": list(object_actions),
                 "Resource": pulumi.Output.concat(self.bucket_arn, "/*"),
-            },
-            {
-                "Sid": "Bucket",
-                "Effect": "Allow",
-                "Action": list(bucket_actions),
-                "Resource": self.bucket_arn,
-            },
+            }
         ]
-        if self.kms_key_arn:
+        if bucket_actions:
+            statements.append(
+                {
+                    "Sid": "Bucket",
+                    "Effect": "Allow",
+                    "Action": list(bucket_actions),
+                    "Resource": self.bucket_arn,
+                }
+            )
+        if self.kms_key_arn and kms_actions:
             statements.append(
                 {
                     "Sid": "BucketKey",

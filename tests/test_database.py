@@ -66,7 +66,7 @@ ENGINES = [
         3306,
         ("require_secure_transport", "1"),
         ["error", "slowquery"],
-        [("slow_query_log", "1")],
+        [("log_output", "FILE"), ("slow_query_log", "1")],
     ),
     (
         "mariadb",
@@ -75,7 +75,7 @@ ENGINES = [
         3306,
         ("require_secure_transport", "1"),
         ["error", "slowquery"],
-        [("slow_query_log", "1")],
+        [("log_output", "FILE"), ("slow_query_log", "1")],
     ),
 ]
 
@@ -212,7 +212,12 @@ def test_final_snapshot_identifier_comes_from_the_random_resource() -> None:
     suffix = r.one("random:index/randomId:RandomId")
     instance = r.one(INSTANCE)
     assert suffix.inputs["byteLength"] == 4
-    assert suffix.inputs["keepers"] == {"identifier": "webstack-test-db"}
+    assert suffix.inputs["keepers"] == {
+        "identifier": "webstack-test-db",
+        "engine": "postgres",
+        "dbName": "app",
+        "username": "app_admin",
+    }
     assert (
         instance.inputs["finalSnapshotIdentifier"]
         == f"webstack-test-db-final-{suffix.outputs['hex']}"
@@ -334,3 +339,55 @@ def test_only_the_instance_is_protected_and_retained_and_only_when_asked(protect
     flagged = {x.name for x in r.resources if x.protect and x.retain_on_delete}
     assert flagged == ({"database-instance"} if protect else set())
     assert not any(x.protect != x.retain_on_delete for x in r.resources)
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_a_replacement_frees_the_fixed_identifier_first_unless_the_data_is_protected(
+    protect: bool,
+) -> None:
+    instance = database(protect).one(INSTANCE)
+    # RDS refuses a second instance with the same identifier (DBInstanceAlreadyExists), so an
+    # unprotected instance is deleted (after its final snapshot) before its replacement; a
+    # protected one is never replaced: Pulumi refuses.
+    assert instance.inputs["identifier"] == "webstack-test-db"
+    assert (instance.protect, instance.delete_before_replace) == (protect, not protect)
+
+
+def test_log_groups_with_fixed_names_are_freed_before_a_replacement() -> None:
+    for group in database().of_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert group.delete_before_replace is True, group.name
+
+
+@pytest.mark.parametrize(
+    ("engine", "exports", "parameters", "option"),
+    [
+        ("postgres", ["postgresql", "upgrade"], {}, None),
+        ("mysql", ["error"], {}, None),
+        ("mysql", ["slowquery"], {"slow_query_log": "1", "log_output": "FILE"}, None),
+        ("mariadb", ["general"], {"general_log": "1", "log_output": "FILE"}, None),
+        (
+            "mariadb",
+            ["general", "slowquery", "audit"],
+            {"general_log": "1", "slow_query_log": "1", "log_output": "FILE"},
+            "MARIADB_AUDIT_PLUGIN",
+        ),
+        ("mysql", ["audit"], {}, "MARIADB_AUDIT_PLUGIN"),
+    ],
+)
+def test_each_exported_log_gets_what_it_needs_to_have_content(
+    engine: str, exports: list[str], parameters: dict[str, str], option: str | None
+) -> None:
+    r = database(engine=engine, logExports=exports)
+    params = r.one("aws:rds/parameterGroup:ParameterGroup").inputs["parameters"]
+    assert {p["name"]: p["value"] for p in params[1:]} == parameters
+    groups = r.of_type("aws:rds/optionGroup:OptionGroup")
+    instance = r.one(INSTANCE).inputs
+    if option is None:
+        assert groups == [] and "optionGroupName" not in instance
+    else:
+        (group,) = groups
+        version = instance["engineVersion"]
+        assert group.inputs["engineName"] == engine
+        assert group.inputs["majorEngineVersion"] == version
+        assert group.inputs["options"] == [{"optionName": option}]
+        assert instance["optionGroupName"] == group.outputs["name"]

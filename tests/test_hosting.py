@@ -13,8 +13,10 @@ from components.hosting import (
     AppHostingArgs,
     AppSettings,
     bundle_digest,
+    version_label,
 )
 from components.settings import ConfigError
+from components.storage import AccessLogDestination
 from tests.support import component, settings_of, statements
 from tools.mock_engine import PROJECT_DIR, Run
 
@@ -36,6 +38,7 @@ AWS_OPTIONS: dict[str, set[str]] = {
         "AssociatePublicIpAddress",
     },
     "aws:autoscaling:launchconfiguration": {
+        "DisableDefaultEC2SecurityGroup",
         "IamInstanceProfile",
         "SecurityGroups",
         "DisableIMDSv1",
@@ -227,6 +230,7 @@ def expected_rows(
     retention: str,
 ) -> list[tuple[str, str, Any]]:
     v = wired(r)
+    update_type = "Immutable" if policy == "Immutable" else "Health"
     env = [
         ("AWS_REGION", "us-east-1"),
         ("BUCKET_NAME", CONNECTIONS.bucket_name),
@@ -238,6 +242,7 @@ def expected_rows(
     rows = [
         ("aws:autoscaling:asg", "MaxSize", max_size),
         ("aws:autoscaling:asg", "MinSize", min_size),
+        ("aws:autoscaling:launchconfiguration", "DisableDefaultEC2SecurityGroup", "true"),
         ("aws:autoscaling:launchconfiguration", "DisableIMDSv1", "true"),
         ("aws:autoscaling:launchconfiguration", "IamInstanceProfile", v["profile"]),
         ("aws:autoscaling:launchconfiguration", "RootVolumeType", "gp3"),
@@ -248,7 +253,7 @@ def expected_rows(
         ("aws:autoscaling:trigger", "Unit", "Percent"),
         ("aws:autoscaling:trigger", "UpperThreshold", "70"),
         ("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateEnabled", "true"),
-        ("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateType", "Health"),
+        ("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateType", update_type),
         ("aws:ec2:instances", "InstanceTypes", instance_types),
         ("aws:ec2:vpc", "AssociatePublicIpAddress", public_ip),
         ("aws:ec2:vpc", "ELBScheme", "public"),
@@ -493,18 +498,27 @@ def test_application_keeps_a_bounded_number_of_versions() -> None:
 
 def test_the_sample_app_is_zipped_uploaded_and_deployed() -> None:
     r = hosting()
-    label = f"webstack-test-{bundle_digest(PROJECT_DIR / 'app')}"
-    bundle = r.one("aws:s3/bucketObjectv2:BucketObjectv2")
     versions_bucket = r.one("aws:s3/bucket:Bucket", "app-versions-bucket")
+    digest = bundle_digest(PROJECT_DIR / "app")
+    label = version_label("webstack-test", digest, versions_bucket.id)
+    assert label.startswith("webstack-test-") and len(label) == len("webstack-test-") + 12
+    bundle = r.one("aws:s3/bucketObjectv2:BucketObjectv2")
     assert bundle.inputs["bucket"] == versions_bucket.id
     assert bundle.inputs["key"] == f"{label}.zip"
     assert str(bundle.inputs["source"].path) == "app"
     version = r.one("aws:elasticbeanstalk/applicationVersion:ApplicationVersion")
     assert (version.inputs["name"], version.inputs["key"]) == (label, f"{label}.zip")
+    assert version.inputs["description"] == f"app ({digest})"
     env = r.one(ENV).inputs
     assert env["version"] == label
     assert env["solutionStackName"] == SOLUTION_STACK
     assert env["tier"] == "WebServer"
+
+
+def test_the_version_label_changes_with_the_app_and_with_the_bucket() -> None:
+    # Whatever replaces the version gives it a new name, so it never collides with the old one.
+    labels = {version_label("w", a, b) for a in ("app1", "app2") for b in ("bucket1", "bucket2")}
+    assert len(labels) == 4
 
 
 def test_bundle_digest_changes_exactly_when_the_app_does(tmp_path: Any) -> None:
@@ -548,3 +562,106 @@ def test_user_environment_variables_join_the_ones_webstack_sets() -> None:
 def test_bad_platform_or_min_over_max_is_a_config_error(app: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         settings_of(AppSettings, "webstack:app", app)
+
+
+@pytest.mark.parametrize(
+    ("policy", "update_type"),
+    [
+        ("AllAtOnce", "Health"),
+        ("Rolling", "Health"),
+        ("RollingWithAdditionalBatch", "Health"),
+        ("Immutable", "Immutable"),
+        ("TrafficSplitting", "Immutable"),
+    ],
+)
+def test_deploys_to_fresh_instances_pair_with_immutable_updates(
+    policy: str, update_type: str
+) -> None:
+    # An immutable deploy sent with a change that needs a rolling update is refused by AWS.
+    options = {(ns, n): v for ns, n, v in setting_rows(hosting(deploymentPolicy=policy))}
+    assert options[("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateType")] == (
+        update_type
+    )
+    assert options[("aws:elasticbeanstalk:command", "DeploymentPolicy")] == policy
+
+
+@pytest.mark.parametrize(
+    ("fields", "configured"),
+    [
+        ({}, "Python 3.12"),
+        ({"platform": "Python 3.13"}, "Python 3.13"),
+        ({"solutionStackName": SOLUTION_STACK}, SOLUTION_STACK),
+    ],
+)
+def test_the_platform_is_pinned_until_the_branch_in_config_changes(
+    fields: dict[str, Any], configured: str
+) -> None:
+    r = hosting(**fields)
+    pin = r.one("pulumi:index:Stash", "app-platform")
+    # The pin saves the look-up's answer once; only a change of the configured branch
+    # replaces it (and so moves the platform).
+    assert pin.inputs == {"input": SOLUTION_STACK}
+    assert pin.replacement_trigger == configured
+    assert r.one(ENV).inputs["solutionStackName"] == pin.outputs["output"]
+    assert pin.urn in r.one(ENV).property_dependencies["solutionStackName"]
+
+
+def test_beanstalk_attaches_no_instance_group_of_its_own() -> None:
+    options = {(ns, n): v for ns, n, v in setting_rows(hosting())}
+    # Its default group opens 22 to 0.0.0.0/0; the instances take only the app's group.
+    assert options[("aws:autoscaling:launchconfiguration", "DisableDefaultEC2SecurityGroup")] == (
+        "true"
+    )
+    r = hosting()
+    lb = r.one("aws:ec2/securityGroup:SecurityGroup", "app-lb-sg").id
+    assert ingress_ports(r, "app-instance-sg") == {(80, lb)}
+
+
+def test_the_version_lifecycle_may_delete_the_bundles_it_expires() -> None:
+    r = hosting()
+    role = r.one("aws:iam/role:Role", "app-service-role")
+    versions = r.one("aws:s3/bucket:Bucket", "app-versions-bucket").outputs["arn"]
+    (grant,) = [
+        p for p in r.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
+    ]
+    assert statements(grant) == [
+        {
+            "Sid": "BucketObjects",
+            "Effect": "Allow",
+            "Action": ["s3:DeleteObject"],
+            "Resource": f"{versions}/*",
+        }
+    ]
+    lifecycle = r.one("aws:elasticbeanstalk/application:Application").inputs["appversionLifecycle"]
+    assert lifecycle["deleteSourceFromS3"] is True
+
+
+def test_the_application_and_environment_names_are_freed_before_a_replacement() -> None:
+    r = hosting()
+    for type_ in ("aws:elasticbeanstalk/application:Application", ENV):
+        assert r.one(type_).delete_before_replace is True
+
+
+def test_the_versions_bucket_logs_to_the_stacks_log_bucket() -> None:
+    destination = AccessLogDestination("webstack-test-storage-logs-0123")
+
+    def build() -> None:
+        AppHosting(
+            "app",
+            AppHostingArgs(
+                vpc_id=VPC_ID,
+                load_balancer_subnet_ids=PUBLIC,
+                instance_subnet_ids=PRIVATE,
+                instances_in_public_subnets=False,
+                connections=CONNECTIONS,
+                solution_stack=SOLUTION_STACK,
+                access_logs=destination,
+            ),
+        )
+
+    r = component(("hosting-logged",), build)
+    logging = r.one("aws:s3/bucketLogging:BucketLogging")
+    assert logging.inputs["bucket"] == r.one("aws:s3/bucket:Bucket", "app-versions-bucket").id
+    assert logging.inputs["targetBucket"] == "webstack-test-storage-logs-0123"
+    assert logging.inputs["targetPrefix"] == "s3-access/app-versions/"
+    assert not hosting().of_type("aws:s3/bucketLogging:BucketLogging")

@@ -167,9 +167,16 @@ def test_flow_logs_go_to_a_retained_log_group_through_a_scoped_role() -> None:
     (trust,) = statements(r.one("aws:iam/role:Role", "network-flow-logs-role"), "assumeRolePolicy")
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
-    (grant,) = statements(r.one("aws:iam/rolePolicy:RolePolicy", "network-flow-logs-policy"))
-    assert grant["Resource"] == [group.outputs["arn"], group.outputs["arn"] + ":*"]
-    assert not any(action == "*" for action in grant["Action"])
+    write, find = statements(r.one("aws:iam/rolePolicy:RolePolicy", "network-flow-logs-policy"))
+    assert write["Resource"] == [group.outputs["arn"], group.outputs["arn"] + ":*"]
+    assert write["Action"] == [
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "logs:DescribeLogStreams",
+    ]
+    # AWS lists DescribeLogGroups among the actions flow-log delivery needs.
+    assert find["Action"] == "logs:DescribeLogGroups"
+    assert find["Resource"] == "arn:aws:logs:us-east-1:123456789012:log-group:*"
 
 
 def test_flow_logs_can_be_turned_off() -> None:

@@ -212,6 +212,8 @@ RULES = [
     ("database", {"dbName": "1app"}, "webstack:database.dbName: '1app'"),
     ("database", {"username": "rdsadmin"}, "webstack:database.username: 'rdsadmin'"),
     ("database", {"logExports": ["postgresql", "slowquery"]}, "webstack:database.logExports"),
+    # IAM database authentication is not used, so this export would stay empty.
+    ("database", {"logExports": ["iam-db-auth-error"]}, "webstack:database.logExports"),
     (
         "database",
         {"parameters": {"rds.force_ssl": "0"}},

@@ -293,3 +293,36 @@ def test_numbers_in_a_stack_file_reach_aws_exactly_or_are_refused(tmp_path: Path
     (problem,) = caught.value.problems
     assert problem.startswith("webstack:database.engineVersion: 8 is not valid")
     assert "quoted: YAML reads an unquoted 8.0 as 8" in problem
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_with_a_fixed_name_can_be_replaced_or_is_protected(stack: str) -> None:
+    r = run(stack)
+    fixed = [
+        x
+        for x in r.resources
+        if x.type.startswith("aws:")
+        and ("identifier" in x.inputs or "name" in x.inputs)
+        # named after their content and place: whatever replaces them changes the name
+        and x.type != "aws:elasticbeanstalk/applicationVersion:ApplicationVersion"
+    ]
+    assert {x.type for x in fixed} >= {
+        "aws:rds/instance:Instance",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:elasticbeanstalk/application:Application",
+        "aws:elasticbeanstalk/environment:Environment",
+    }
+    for resource in fixed:
+        # a replacement could not create its new self beside the old one under the same name
+        assert resource.delete_before_replace or resource.protect, resource.name
+
+
+def test_with_access_logs_every_bucket_of_the_stack_logs() -> None:
+    r = run("prod")
+    logged = {x.inputs["bucket"] for x in r.of_type("aws:s3/bucketLogging:BucketLogging")}
+    log_bucket = r.one("aws:s3/bucket:Bucket", "storage-logs").id
+    buckets = {x.id for x in r.of_type("aws:s3/bucket:Bucket")} - {log_bucket}
+    assert logged == buckets
+    assert {x.inputs["targetBucket"] for x in r.of_type("aws:s3/bucketLogging:BucketLogging")} == {
+        log_bucket
+    }

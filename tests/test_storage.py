@@ -198,7 +198,7 @@ def test_access_log_bucket_is_locked_down_and_accepts_only_this_buckets_logs() -
     logging = part(r, "-bucket-logging")
     assert logging.inputs["bucket"] == data.id
     assert logging.inputs["targetBucket"] == logs.id
-    assert logging.inputs["targetPrefix"] == "s3-access/"
+    assert logging.inputs["targetPrefix"] == "s3-access/storage/"
     block = part(r, "storage-logs-public-access-block").inputs
     assert all(
         block[k] is True
@@ -224,8 +224,9 @@ def test_access_log_bucket_is_locked_down_and_accepts_only_this_buckets_logs() -
         "Principal": {"Service": "logging.s3.amazonaws.com"},
         "Action": "s3:PutObject",
         "Resource": f"{logs.outputs['arn']}/s3-access/*",
+        # The stack's own buckets (the app-versions bucket logs here too), in this account.
         "Condition": {
-            "ArnLike": {"aws:SourceArn": data.outputs["arn"]},
+            "ArnLike": {"aws:SourceArn": "arn:aws:s3:::webstack-test-*"},
             "StringEquals": {"aws:SourceAccount": "123456789012"},
         },
     }

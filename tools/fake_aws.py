@@ -217,6 +217,10 @@ def resource_state(
         return digest, state
     if typ.startswith("pulumi:providers:"):
         return f"{name}-provider-id", state
+    if typ == "pulumi:index:Stash":
+        # A new stash saves its input; later runs keep the saved value (the engine's builtin).
+        state["output"] = inputs.get("input")
+        return f"stash-{suffix}", state
     physical = inputs.get("name") or f"{name}-{suffix}"
     state.setdefault("name", physical)
     service = typ.split(":")[1].split("/")[0]

@@ -23,6 +23,7 @@ from typing import Any
 
 import grpc
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime.proto import source_pb2
@@ -60,6 +61,10 @@ class Registration:
     property_dependencies: dict[str, list[str]]
     protect: bool
     retain_on_delete: bool
+    # None when the program leaves it to the provider, else what the program asked for.
+    delete_before_replace: bool | None = None
+    replacement_trigger: Any = None
+    ignore_changes: list[str] = field(default_factory=list)
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
@@ -263,6 +268,23 @@ class _RecordingMonitor(mocks.MockMonitor):
                 },
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
+                delete_before_replace=(
+                    bool(request.deleteBeforeReplace)
+                    if request.deleteBeforeReplaceDefined
+                    else None
+                ),
+                replacement_trigger=(
+                    unwrap(
+                        _mark_secrets(
+                            rpc.deserialize_property(
+                                json_format.MessageToDict(request.replacement_trigger)
+                            )
+                        )
+                    )
+                    if request.HasField("replacement_trigger")
+                    else None
+                ),
+                ignore_changes=list(request.ignoreChanges),
             )
         )
         return response
