@@ -42,8 +42,6 @@ ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
 LOOPBACK = "127.0.0.1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 STARTUP_SECONDS = 30
-# Its servers are module-scoped: keep every test of this module in one xdist worker.
-pytestmark = pytest.mark.xdist_group("app-contract")
 
 
 def _free_port() -> int:
