@@ -37,6 +37,7 @@ app = AppHosting(
         instances_in_public_subnets=network.app_in_public_subnets,
         connections=AppConnections(
             bucket_name=storage.bucket_name,
+            db_engine=settings.database.engine,
             db_host=database.address,
             db_port=database.port.apply(str),
             db_name=database.db_name,

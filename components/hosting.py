@@ -104,6 +104,7 @@ class AppConnections:
     # Each with the most bytes its value can take, so the stack's own variables are sized
     # against Beanstalk's limit before their values exist.
     bucket_name: pulumi.Input[str] = field(metadata={"max_bytes": 63})  # S3's longest name
+    db_engine: pulumi.Input[str] = field(metadata={"max_bytes": 8})  # postgres, mysql, mariadb
     # identifier (63) + ".c" + 12 + "." + region + ".rds.amazonaws.com"
     db_host: pulumi.Input[str] = field(metadata={"max_bytes": 128})
     db_port: pulumi.Input[str] = field(metadata={"max_bytes": 5})

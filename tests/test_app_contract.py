@@ -1,16 +1,19 @@
-"""Contract test: the env vars the dev stack hands the app reach a real database and bucket.
+"""The sample app against real software: the stack's variables are all it needs, for every engine.
 
-The dev stack is synthesized offline; the Beanstalk environment's variables are taken exactly as
-Beanstalk would receive them, and only the endpoints are pointed at local stand-ins: a real
-PostgreSQL server (Debian's package, with TLS) and moto's S3 + Secrets Manager server, holding
-the secret in the form RDS writes it. The sample app runs under gunicorn, as on Beanstalk.
-Everything listens on loopback and is stopped by the fixtures.
+The dev stack is synthesized offline with PostgreSQL and with MariaDB (which also speaks the MySQL
+protocol); the Beanstalk environment's variables are taken as they are, and only the endpoints are
+pointed at stand-ins: a real database server with TLS (Debian's postgresql, or mariadb-server-core)
+whose certificate comes from a throwaway certificate authority the test hands the app in place of
+the RDS bundle, and moto's S3 + Secrets Manager server. The app runs under gunicorn, as on
+Beanstalk. `.ci/run` installs the servers; where they are missing the tests skip, saying why.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import glob
+import ipaddress
 import json
 import os
 import pwd
@@ -23,18 +26,21 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 import psycopg
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from mypy_boto3_s3 import S3Client
+from mypy_boto3_secretsmanager import SecretsManagerClient
 
+from app import application
 from tests.support import option_settings, run
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -42,6 +48,7 @@ ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
 LOOPBACK = "127.0.0.1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 STARTUP_SECONDS = 30
+ENGINES = ["postgres", "mariadb"]
 
 
 def _free_port() -> int:
@@ -66,6 +73,18 @@ def _wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
     raise TimeoutError(f"nothing answered at {url} within {STARTUP_SECONDS}s")
 
 
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {log.read_text()[-2000:]}")
+        with socket.socket() as probe:
+            if probe.connect_ex((LOOPBACK, port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listened on {port} within {STARTUP_SECONDS}s")
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -75,17 +94,128 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _has_user(name: str) -> bool:
+# A throwaway certificate authority stands in for the RDS ones -----------------------------------
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A CA the app is told to trust, the server's certificate from it, and a CA it is not."""
+
+    ca: Path
+    cert: Path
+    key: Path
+    unknown_ca: Path
+
+
+def _name(common: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+def _ca(common: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common))
+        .issuer_name(_name(common))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return key, certificate
+
+
+def _pem(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture(scope="module")
+def authority(tmp_path_factory: pytest.TempPathFactory) -> Authority:
+    """A server certificate for the address the app connects to (an IP SAN, as RDS's certificate
+    carries the endpoint's name), signed by a CA the app is given as its bundle."""
+    directory = tmp_path_factory.mktemp("tls")
+    ca_key, ca = _ca("webstack test CA")
+    _, unknown = _ca("some other CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(_name("localhost"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    files = Authority(
+        directory / "ca.pem",
+        directory / "server.crt",
+        directory / "server.key",
+        directory / "unknown-ca.pem",
+    )
+    files.ca.write_bytes(_pem(ca))
+    files.unknown_ca.write_bytes(_pem(unknown))
+    files.cert.write_bytes(_pem(server))
+    files.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    files.key.chmod(0o600)
+    directory.chmod(0o755)
+    return files
+
+
+# Database servers, started by the test ---------------------------------------------------------
+
+
+class Server(Protocol):
+    engine: str
+    port: int
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def prepare(self, database: str, user: str, password: str) -> None: ...
+
+
+def _root_runs_as(user: str) -> list[str]:
+    """PostgreSQL refuses to run as root: run it as the package's user."""
+    if os.geteuid() != 0:
+        return []
     try:
-        pwd.getpwnam(name)
+        pwd.getpwnam(user)
     except KeyError:
-        return False
-    return True
-
-
-def _postgres_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
+        pytest.skip(f"running as root and there is no {user} user to run the server as")
+    return ["runuser", "-u", user, "--"]
 
 
 @dataclass
@@ -94,18 +224,14 @@ class Postgres:
     data: Path
     port: int
     as_user: list[str]
+    engine: str = "postgres"
 
     def ctl(self, *args: str) -> None:
-        log = self.data / "server.log"
         subprocess.run(
             [
                 *self.as_user,
                 str(self.bin / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-l",
-                str(log),
-                "-w",
+                *("-D", str(self.data), "-l", str(self.data / "server.log"), "-w"),
                 *args,
             ],
             check=True,
@@ -113,89 +239,170 @@ class Postgres:
             timeout=60,
         )
 
-    def superuser(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(
+    def start(self) -> None:
+        self.ctl("start")
+
+    def stop(self) -> None:
+        self.ctl("-m", "fast", "stop")
+
+    def prepare(self, database: str, user: str, password: str) -> None:
+        with psycopg.connect(
             host=str(self.data), port=self.port, user="postgres", dbname="postgres", autocommit=True
-        )
+        ) as admin:
+            admin.execute(
+                psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    psycopg.sql.Identifier(user), password
+                )
+            )
+            admin.execute(
+                psycopg.sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    psycopg.sql.Identifier(database), psycopg.sql.Identifier(user)
+                )
+            )
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
+def _postgres(data: Path, authority: Authority) -> Postgres:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.skip("PostgreSQL is not installed (.ci/run installs Debian's postgresql)")
+    as_user = _root_runs_as("postgres")
+    server = Postgres(Path(found[-1]).parent, data, _free_port(), as_user)
+    if as_user:
+        shutil.chown(data, "postgres", "postgres")
+    subprocess.run(
+        [
+            *as_user,
+            str(server.bin / "initdb"),
+            *("-D", str(data), "-U", "postgres", "--no-sync"),
+            *("--auth-local=trust", "--auth-host=scram-sha-256"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
-    cert_file, key_file = directory / "server.crt", directory / "server.key"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
+    cert, key = data / "server.crt", data / "server.key"
+    shutil.copy(authority.cert, cert)
+    shutil.copy(authority.key, key)
+    with (data / "postgresql.conf").open("a") as conf:
+        conf.write(
+            f"\nlisten_addresses = '{LOOPBACK}'\nport = {server.port}\n"
+            f"unix_socket_directories = '{data}'\nssl = on\n"
+            f"ssl_cert_file = '{cert}'\nssl_key_file = '{key}'\n"
         )
+    # Only TLS connections from the network, as RDS with rds.force_ssl = 1.
+    (data / "pg_hba.conf").write_text(
+        "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n"
     )
-    key_file.chmod(0o600)
-    return cert_file, key_file
+    if as_user:
+        for path in (cert, key, data / "postgresql.conf", data / "pg_hba.conf"):
+            shutil.chown(path, "postgres", "postgres")
+    return server
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    bin_dir = _postgres_bin()
-    if bin_dir is None:
-        pytest.skip(
-            "PostgreSQL server binaries are not installed (.ci/run installs Debian's postgresql)"
+@dataclass
+class MariaDB:
+    data: Path
+    port: int
+    authority: Authority
+    engine: str = "mariadb"
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def socket(self) -> Path:
+        return self.data / "mysqld.sock"
+
+    def start(self) -> None:
+        log = self.data.with_suffix(".log")
+        as_root = ["--user=root"] if os.geteuid() == 0 else []
+        self.process = subprocess.Popen(
+            [
+                _mariadb_tool("mariadbd"),
+                "--no-defaults",
+                *as_root,
+                f"--datadir={self.data}",
+                f"--socket={self.socket}",
+                f"--port={self.port}",
+                f"--bind-address={LOOPBACK}",
+                f"--pid-file={self.data.with_suffix('.pid')}",
+                f"--log-error={log}",
+                "--skip-name-resolve",
+                f"--ssl-ca={self.authority.ca}",
+                f"--ssl-cert={self.authority.cert}",
+                f"--ssl-key={self.authority.key}",
+                # As RDS with require_secure_transport = 1.
+                "--require-secure-transport=ON",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-    # PostgreSQL refuses to run as root: run it as the package's postgres user.
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_user and not _has_user("postgres"):
-        pytest.skip("running as root and there is no postgres user to run PostgreSQL as")
-    data = Path(tempfile.mkdtemp(prefix="webstack-pg-"))
-    server = Postgres(bin_dir, data, _free_port(), as_user)
-    try:
-        if as_user:
-            shutil.chown(data, "postgres", "postgres")
+        _wait_for_port(self.port, self.process, log)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+
+    def prepare(self, database: str, user: str, password: str) -> None:
+        statements = (
+            f"CREATE DATABASE `{database}`; "
+            f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}' REQUIRE SSL; "
+            f"GRANT ALL ON `{database}`.* TO '{user}'@'%';"
+        )
         subprocess.run(
             [
-                *as_user,
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
+                _mariadb_tool("mariadb"),
+                "--no-defaults",
+                f"--socket={self.socket}",
+                *("-u", "root", "-e", statements),
             ],
             check=True,
             capture_output=True,
-            timeout=120,
+            timeout=30,
         )
-        cert, key = _self_signed(data)
-        with (data / "postgresql.conf").open("a") as conf:
-            conf.write(
-                f"\nlisten_addresses = '{LOOPBACK}'\nport = {server.port}\n"
-                f"unix_socket_directories = '{data}'\nssl = on\n"
-                f"ssl_cert_file = '{cert}'\nssl_key_file = '{key}'\n"
-            )
-        if as_user:
-            for path in (cert, key, data / "postgresql.conf"):
-                shutil.chown(path, "postgres", "postgres")
-        server.ctl("start")
-        yield server
+
+
+def _mariadb_tool(name: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
+    if found is None:
+        pytest.skip(
+            f"MariaDB's {name} is not installed (.ci/run installs Debian's mariadb-server-core)"
+        )
+    return found
+
+
+def _mariadb(data: Path, authority: Authority) -> MariaDB:
+    subprocess.run(
+        [
+            _mariadb_tool("mariadb-install-db"),
+            "--no-defaults",
+            f"--datadir={data}",
+            "--skip-test-db",
+            "--auth-root-authentication-method=socket",
+            *(["--user=root"] if os.geteuid() == 0 else []),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return MariaDB(data, _free_port(), authority)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def server(request: pytest.FixtureRequest, authority: Authority) -> Iterator[Server]:
+    data = Path(tempfile.mkdtemp(prefix=f"webstack-{request.param}-"))
+    made: Server | None = None
+    try:
+        made = (_postgres if request.param == "postgres" else _mariadb)(data, authority)
+        made.start()
+        yield made
     finally:
-        subprocess.run(
-            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            timeout=60,
-        )
+        if made is not None:
+            with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+                made.stop()
         shutil.rmtree(data, ignore_errors=True)
+
+
+# AWS stand-ins and the app ---------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -214,146 +421,202 @@ def aws_endpoint() -> Iterator[str]:
         _stop(process)
 
 
+def s3_client(endpoint: str, region: str) -> S3Client:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def secrets_client(endpoint: str, region: str) -> SecretsManagerClient:
+    return boto3.client(
+        "secretsmanager",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 @pytest.fixture(scope="module")
-def stack_env() -> dict[str, str]:
+def stack_env(server: Server) -> dict[str, str]:
     """The app's environment exactly as the dev stack's Beanstalk environment declares it."""
+    overrides = {"webstack:database": {"engine": server.engine}}
     return {
         name: str(value)
-        for (namespace, name), value in option_settings(run("dev")).items()
+        for (namespace, name), value in option_settings(run("dev", overrides)).items()
         if namespace == ENV_NAMESPACE
     }
 
 
 @pytest.fixture(scope="module")
-def app_env(stack_env: dict[str, str], postgres: Postgres, aws_endpoint: str) -> dict[str, str]:
+def app_env(stack_env: dict[str, str], server: Server, aws_endpoint: str) -> dict[str, str]:
     """The stack's variables with the endpoints pointed at the stand-ins, the rest untouched."""
     region = stack_env["AWS_REGION"]
-    clients: dict[str, Any] = {
-        "endpoint_url": aws_endpoint,
-        "region_name": region,
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
     password = "probe-" + os.urandom(8).hex()
-    with postgres.superuser() as admin:
-        admin.execute(psycopg.sql.SQL("CREATE ROLE app_admin LOGIN PASSWORD {}").format(password))
-        admin.execute(
-            psycopg.sql.SQL("CREATE DATABASE {} OWNER app_admin").format(
-                psycopg.sql.Identifier(stack_env["DB_NAME"])
-            )
-        )
+    server.prepare(stack_env["DB_NAME"], "app_admin", password)
     # RDS names its managed secret rds!db-<id> and stores {"username": ..., "password": ...}.
     secret_name = stack_env["DB_SECRET_ARN"].split(":secret:", 1)[1].rsplit("-", 1)[0]
-    secret = boto3.client("secretsmanager", **clients).create_secret(
-        Name=secret_name, SecretString=json.dumps({"username": "app_admin", "password": password})
+    secret = secrets_client(aws_endpoint, region).create_secret(
+        Name=f"{secret_name}-{server.engine}",
+        SecretString=json.dumps({"username": "app_admin", "password": password}),
     )
-    boto3.client("s3", **clients).create_bucket(Bucket=stack_env["BUCKET_NAME"])
-    local = {
+    s3 = s3_client(aws_endpoint, region)
+    bucket = stack_env["BUCKET_NAME"]
+    if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=bucket)
+        # Versioned, as the stack's bucket is: a check that wrote would leave versions behind.
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return {
         **stack_env,
         "DB_HOST": LOOPBACK,
-        "DB_PORT": str(postgres.port),
+        "DB_PORT": str(server.port),
         "DB_SECRET_ARN": secret["ARN"],
     }
-    return local
 
 
-@pytest.fixture(scope="module")
-def app_url(app_env: dict[str, str], aws_endpoint: str) -> Iterator[str]:
+def _start_app(
+    app_env: dict[str, str], aws_endpoint: str, ca_bundle: Path
+) -> tuple[str, subprocess.Popen[bytes]]:
     port = _free_port()
     environment = {
         "PATH": os.environ.get("PATH", ""),
         **app_env,
         **FAKE_CREDENTIALS,
-        # boto3 sends every call to this endpoint; the app has no test-only code.
+        # boto3 sends every call to this endpoint, and the bundle stands in for the RDS one the
+        # deploy hook fetches: the app has no other test-only input.
         "AWS_ENDPOINT_URL": aws_endpoint,
+        "DB_CA_BUNDLE": str(ca_bundle),
     }
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"{LOOPBACK}:{port}",
-            "--workers",
-            "1",
-            "--chdir",
-            str(PROJECT / "app"),
-            "application:application",
+            *(sys.executable, "-m", "gunicorn", "--bind", f"{LOOPBACK}:{port}", "--workers", "1"),
+            *("--chdir", str(PROJECT / "app"), "application:application"),
         ],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    url = f"http://{LOOPBACK}:{port}"
+    _wait_for(url + "/health", process)
+    return url, process
+
+
+@pytest.fixture(scope="module")
+def app_url(app_env: dict[str, str], aws_endpoint: str, authority: Authority) -> Iterator[str]:
+    url, process = _start_app(app_env, aws_endpoint, authority.ca)
     try:
-        url = f"http://{LOOPBACK}:{port}"
-        _wait_for(url + "/", process)
         yield url
     finally:
         _stop(process)
 
 
-def get_health(url: str) -> tuple[int, dict[str, Any]]:
+def get(url: str, path: str) -> tuple[int, dict[str, Any]]:
     try:
-        with urllib.request.urlopen(url + "/health", timeout=20) as response:
+        with urllib.request.urlopen(url + path, timeout=20) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
 
 
+# The contract ----------------------------------------------------------------------------------
+
+
 def test_the_app_gets_the_stacks_variables_and_only_endpoints_change(
-    stack_env: dict[str, str], app_env: dict[str, str]
+    stack_env: dict[str, str], app_env: dict[str, str], server: Server
 ) -> None:
     assert (
         set(app_env)
         == set(stack_env)
-        == {"BUCKET_NAME", "DB_HOST", "DB_PORT", "DB_NAME", "DB_SECRET_ARN", "AWS_REGION"}
+        == {
+            "BUCKET_NAME",
+            "DB_ENGINE",
+            "DB_HOST",
+            "DB_PORT",
+            "DB_NAME",
+            "DB_SECRET_ARN",
+            "AWS_REGION",
+        }
     )
+    assert stack_env["DB_ENGINE"] == server.engine
     unchanged = {k for k in stack_env if stack_env[k] == app_env[k]}
-    assert unchanged == {"BUCKET_NAME", "DB_NAME", "AWS_REGION"}
+    assert unchanged == {"BUCKET_NAME", "DB_ENGINE", "DB_NAME", "AWS_REGION"}
 
 
-def test_health_is_200_when_database_and_bucket_are_up(
-    app_url: str, app_env: dict[str, str]
+def test_all_up_the_deep_check_answers_200_over_verified_tls(
+    app_url: str, app_env: dict[str, str], server: Server
 ) -> None:
-    status, report = get_health(app_url)
+    status, report = get(app_url, "/health/deep")
     assert status == 200, report
     assert report["status"] == "ok" and report["failing"] == []
-    assert report["database"]["ok"] is True
-    assert report["database"]["database"] == app_env["DB_NAME"]
-    assert report["database"]["tls"] is True  # the server offered TLS, so the app used it
+    assert report["database"] == {
+        "ok": True,
+        "engine": server.engine,
+        "database": app_env["DB_NAME"],
+        "tls": True,
+    }
     assert report["storage"] == {"ok": True, "bucket": app_env["BUCKET_NAME"]}
+    assert get(app_url, "/health") == (200, {"status": "serving"})
 
 
-def test_health_is_503_naming_storage_when_the_bucket_is_missing(
+def test_the_deep_check_leaves_no_object_versions_behind(
     app_url: str, app_env: dict[str, str], aws_endpoint: str
 ) -> None:
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=aws_endpoint,
-        region_name=app_env["AWS_REGION"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    s3.delete_bucket(Bucket=app_env["BUCKET_NAME"])
-    try:
-        status, report = get_health(app_url)
-    finally:
-        s3.create_bucket(Bucket=app_env["BUCKET_NAME"])
-    assert status == 503
-    assert report["failing"] == ["storage"]
-    assert "NoSuchBucket" in report["storage"]["error"]
-    assert report["database"]["ok"] is True
+    for _ in range(3):
+        assert get(app_url, "/health/deep")[0] == 200
+    s3 = s3_client(aws_endpoint, app_env["AWS_REGION"])
+    listing = s3.list_object_versions(Bucket=app_env["BUCKET_NAME"])
+    assert listing.get("Versions", []) == [] and listing.get("DeleteMarkers", []) == []
 
 
-def test_health_is_503_naming_the_database_when_postgres_is_stopped(
-    app_url: str, postgres: Postgres
+def test_database_down_the_deep_check_names_it_and_the_shallow_one_still_serves(
+    app_url: str, server: Server
 ) -> None:
-    postgres.ctl("-m", "fast", "stop")
+    server.stop()
     try:
-        status, report = get_health(app_url)
+        deep = get(app_url, "/health/deep")
+        shallow = get(app_url, "/health")
     finally:
-        postgres.ctl("start")
+        server.start()
+    status, report = deep
     assert status == 503
     assert report["failing"] == ["database"]
     assert report["database"]["step"] == "connect"
     assert report["storage"]["ok"] is True
+    assert shallow == (200, {"status": "serving"})
+
+
+def test_bucket_missing_the_deep_check_names_storage(
+    app_url: str, app_env: dict[str, str], aws_endpoint: str
+) -> None:
+    s3 = s3_client(aws_endpoint, app_env["AWS_REGION"])
+    bucket = app_env["BUCKET_NAME"]
+    s3.delete_bucket(Bucket=bucket)
+    try:
+        status, report = get(app_url, "/health/deep")
+    finally:
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    assert status == 503
+    assert report["failing"] == ["storage"]
+    assert "404" in report["storage"]["error"] or "NoSuchBucket" in report["storage"]["error"]
+    assert report["database"]["ok"] is True
+
+
+def test_a_server_certificate_from_an_unknown_authority_is_refused(
+    app_env: dict[str, str],
+    aws_endpoint: str,
+    authority: Authority,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The app's own check, in this process, given a bundle that does not hold the server's CA.
+    for name, value in {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": aws_endpoint}.items():
+        monkeypatch.setenv(name, value)
+    status, report = application.deep_health({**app_env, "DB_CA_BUNDLE": str(authority.unknown_ca)})
+    assert status == 503
+    assert report["failing"] == ["database"]
+    assert report["database"]["step"] == "connect"
+    assert "certificate verify failed" in report["database"]["error"].lower()

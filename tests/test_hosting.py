@@ -175,6 +175,7 @@ PRIVATE = ["subnet-0000000000000000c", "subnet-0000000000000000d"]
 SOLUTION_STACK = "64bit Amazon Linux 2023 v4.8.1 running Python 3.12"
 CONNECTIONS = AppConnections(
     bucket_name="webstack-test-storage-0123",
+    db_engine="postgres",
     db_host="webstack-test-db.c0123456789.us-east-1.rds.amazonaws.com",
     db_port="5432",
     db_name="app",
@@ -234,6 +235,7 @@ def expected_rows(
     env = [
         ("AWS_REGION", "us-east-1"),
         ("BUCKET_NAME", CONNECTIONS.bucket_name),
+        ("DB_ENGINE", "postgres"),
         ("DB_HOST", CONNECTIONS.db_host),
         ("DB_NAME", "app"),
         ("DB_PORT", "5432"),
@@ -535,6 +537,7 @@ def test_the_app_gets_one_variable_per_connection_and_none_holds_a_secret() -> N
     assert set(env) == {
         "AWS_REGION",
         "BUCKET_NAME",
+        "DB_ENGINE",
         "DB_HOST",
         "DB_NAME",
         "DB_PORT",

@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pulumi
 import pytest
 
-from components.settings import ConfigError
+from components.lookups import AwsFacts, look_up
+from components.settings import ConfigError, parse_settings
 from tests.support import option_settings, run
 from tools.fake_aws import answer_invoke
-from tools.mock_engine import Run, run_stack
+from tools.mock_engine import PROJECT_DIR, Run, run_component, run_stack
 
 ENV = "aws:elasticbeanstalk/environment:Environment"
 PARAMS = "aws:rds/parameterGroup:ParameterGroup"
 
 
-def refused(overrides: dict[str, Any]) -> list[str]:
-    """The problems of a run that must stop before registering anything."""
-    record = Run(stack="dev")
+def looked_up(config: dict[str, Any]) -> tuple[AwsFacts, Run]:
+    """`look_up` alone in an empty stack, for settings read from config-style sections."""
+    raw = {"aws:region": "us-east-1", **config}
+    settings = parse_settings(
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()},
+        project_dir=PROJECT_DIR,
+    )
+    found: list[AwsFacts] = []
+    run = run_component(lambda: found.append(look_up(settings, pulumi.InvokeOptions())), raw)
+    return found[0], run
+
+
+def refused(config: dict[str, Any]) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        run_stack("dev", overrides, record=record)
-    assert [r.type for r in record.resources] == ["pulumi:providers:aws"]
+        looked_up(config)
     return list(caught.value.problems)
+
+
+def test_a_miss_stops_the_program_before_any_resource() -> None:
+    record = Run(stack="dev")
+    with pytest.raises(ConfigError, match=r"webstack:database\.engineVersion: '12'"):
+        run_stack("dev", {"webstack:database": {"engineVersion": "12"}}, record=record)
+    assert [r.type for r in record.resources] == ["pulumi:providers:aws"]
 
 
 def test_the_platform_resolves_to_the_newest_matching_amazon_linux_2023_stack() -> None:
@@ -36,14 +55,14 @@ def test_the_platform_resolves_to_the_newest_matching_amazon_linux_2023_stack() 
 
 
 def test_inline_flags_work_as_in_re2() -> None:
-    r = run("dev", {"webstack:app": {"platform": "(?i)python 3.13"}})
-    assert r.one(ENV).inputs["solutionStackName"].endswith("running Python 3.13")
+    facts, _ = looked_up({"webstack:app": {"platform": "(?i)python 3.13"}})
+    assert facts.solution_stack == "64bit Amazon Linux 2023 v4.8.1 running Python 3.13"
 
 
 def test_an_exact_solution_stack_is_looked_up_literally() -> None:
     name = "64bit Amazon Linux 2023 v4.7.2 running Python 3.12"
-    r = run("dev", {"webstack:app": {"solutionStackName": name}})
-    assert r.one(ENV).inputs["solutionStackName"] == name
+    facts, r = looked_up({"webstack:app": {"solutionStackName": name}})
+    assert facts.solution_stack == name
     (args,) = [a for t, a in r.invokes if t.endswith("getSolutionStack")]
     assert args["nameRegex"] == r"^64bit Amazon Linux 2023 v4\.7\.2 running Python 3\.12$"
 
@@ -79,13 +98,10 @@ def test_a_platform_beanstalk_does_not_have_is_a_config_error(
 def test_engine_versions_rds_offers_pick_their_family(
     engine: str, version: str, actual: str, family: str
 ) -> None:
-    r = run("dev", {"webstack:database": {"engine": engine, "engineVersion": version}})
-    assert r.one(PARAMS).inputs["family"] == family
-    assert r.one("aws:rds/instance:Instance").inputs["engineVersion"] == version
+    facts, r = looked_up({"webstack:database": {"engine": engine, "engineVersion": version}})
+    assert (facts.engine_version, facts.parameter_group_family) == (actual, family)
     (args,) = [a for t, a in r.invokes if t.endswith("getEngineVersion")]
     assert args == {"engine": engine, "version": version, "latest": True}
-    found = answer_invoke("aws:rds/getEngineVersion:getEngineVersion", args, "us-east-1")
-    assert found["version"] == actual
 
 
 def test_an_engine_version_rds_does_not_offer_is_a_config_error() -> None:
@@ -105,8 +121,10 @@ def test_zones_are_the_ones_the_region_has(region: str, zones: int) -> None:
     assert all(name.startswith(region) for name in found["names"])
 
 
-def test_the_network_uses_the_zones_looked_up() -> None:
+def test_the_stack_is_built_from_what_was_looked_up() -> None:
     r = run("prod", {"aws:region": "eu-west-1"})
+    assert r.one(PARAMS).inputs["family"] == "postgres17"
+    assert r.one("aws:rds/instance:Instance").inputs["engineVersion"] == "17"
     subnets = r.of_type("aws:ec2/subnet:Subnet")
     assert sorted({s.inputs["availabilityZone"] for s in subnets}) == [
         "eu-west-1a",

@@ -124,6 +124,7 @@ def test_environment_variables_are_the_contract(stack: str) -> None:
     }
     assert env == {
         "BUCKET_NAME": r.outputs["bucketName"],
+        "DB_ENGINE": "postgres",
         "DB_HOST": r.outputs["dbAddress"],
         "DB_PORT": str(r.outputs["dbPort"]),
         "DB_NAME": r.outputs["dbName"],
