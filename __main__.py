@@ -1,7 +1,8 @@
-"""webstack: settings -> network -> storage -> database -> app hosting, then the stack outputs."""
+"""webstack: settings -> network -> storage -> database -> app hosting -> alarms, then outputs."""
 
 import pulumi
 
+from components.alarms import Alarms, AlarmsArgs
 from components.database import Database, DatabaseArgs
 from components.hosting import AppConnections, AppHosting, AppHostingArgs
 from components.lookups import look_up
@@ -16,7 +17,15 @@ facts = look_up(settings, pulumi.InvokeOptions(provider=provider))
 aws_opts = pulumi.ResourceOptions(providers=[provider])
 
 network = Network("network", NetworkArgs(settings.network, zones=facts.zones), aws_opts)
-storage = Storage("storage", StorageArgs(settings.storage, protect=settings.protect_data), aws_opts)
+storage = Storage(
+    "storage",
+    StorageArgs(
+        settings.storage,
+        protect=settings.protect_data,
+        load_balancer_logs=settings.app.access_logs,
+    ),
+    aws_opts,
+)
 database = Database(
     "database",
     DatabaseArgs(
@@ -47,12 +56,26 @@ app = AppHosting(
         solution_stack=facts.solution_stack,
         settings=settings.app,
         access_logs=storage.access_logs,
+        load_balancer_logs=storage.load_balancer_logs,
+        environment_zone_id=facts.environment_zone_id,
     ),
     aws_opts,
 )
 database.allow_from(app.security_group)
 storage.grant_read_write(app.instance_role)
 database.grant_secret_read(app.instance_role)
+if settings.alarms_on:
+    alarms = Alarms(
+        "alarms",
+        AlarmsArgs(
+            environment_name=app.environment_name,
+            database=database.watched(),
+            load_balancer_arn=app.load_balancer_arn,
+            settings=settings.alarms,
+        ),
+        aws_opts,
+    )
+    pulumi.export("alarmTopicArn", alarms.topic_arn)
 
 pulumi.export("region", settings.region)
 pulumi.export("vpcId", network.vpc_id)
@@ -71,3 +94,5 @@ pulumi.export("appUrl", app.url)
 pulumi.export("appCname", app.cname)
 pulumi.export("appSecurityGroupId", app.security_group_id)
 pulumi.export("appInstanceRoleArn", app.instance_role_arn)
+if settings.app.domain.name:
+    pulumi.export("appDomain", settings.app.domain.name)

@@ -15,8 +15,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.alarms import WatchedDatabase
 from components.base import Component
-from components.engines import ENGINES, EngineName, EngineSpec
+from components.engines import (
+    ENGINES,
+    EngineName,
+    EngineSpec,
+    default_max_connections,
+    instance_memory_bytes,
+)
 from components.fields import Check, Choice, Flag, Text, TextMap, Texts, Whole, setting
 from components.iam import managed_policy_arn, policy_document, service_trust_policy
 from components.logs import LOG_RETENTION_DAYS
@@ -225,6 +232,7 @@ def _master_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecre
 class Database(Component):
     """An RDS instance in private subnets, reachable only from groups passed to `allow_from`."""
 
+    identifier: pulumi.Output[str]
     address: pulumi.Output[str]
     port: pulumi.Output[int]
     db_name: pulumi.Output[str]
@@ -261,6 +269,8 @@ class Database(Component):
             log_groups=self._log_groups(settings, identifier),
             protect=args.protect,
         )
+        self.identifier = instance.identifier
+        self._settings = settings
         self.address = instance.address
         self.port = instance.port
         self.db_name = instance.db_name.apply(lambda n: n or settings.db_name)
@@ -412,6 +422,20 @@ class Database(Component):
             opts=self.child(),
         )
         return group.name
+
+    def watched(self) -> WatchedDatabase:
+        """What alarms on this database measure against: its storage, memory and connections."""
+        settings = self._settings
+        memory = instance_memory_bytes(settings.instance_class)
+        own = settings.parameters.get("max_connections", "")
+        return WatchedDatabase(
+            identifier=self.identifier,
+            allocated_storage_gib=settings.allocated_storage,
+            memory_bytes=memory,
+            max_connections=(
+                int(own) if own.isdigit() else default_max_connections(settings.engine, memory)
+            ),
+        )
 
     def allow_from(self, source: aws.ec2.SecurityGroup) -> aws.vpc.SecurityGroupIngressRule:
         """Admit connections from members of `source` on the engine's port, and from nothing else."""

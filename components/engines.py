@@ -40,6 +40,10 @@ class EngineSpec:
     reserved_users: frozenset[str]
     # Databases every instance already has: the app's database cannot take their name.
     system_databases: frozenset[str]
+    # RDS's default max_connections: {DBInstanceClassMemory/divisor}, at most `cap` (RDS user
+    # guide, "Maximum number of database connections").
+    connections_divisor: int
+    connections_cap: int | None
 
 
 _MYSQL_FAMILY_LOGS = frozenset({"audit", "error", "general", "slowquery"})
@@ -73,6 +77,8 @@ ENGINES: dict[str, EngineSpec] = {
         # engine"); "postgres" is the engine's own superuser.
         reserved_users=frozenset({"admin", "postgres"}),
         system_databases=frozenset({"postgres", "template0", "template1"}),
+        connections_divisor=9531392,
+        connections_cap=5000,
     ),
     "mysql": EngineSpec(
         port=3306,
@@ -87,6 +93,8 @@ ENGINES: dict[str, EngineSpec] = {
         reserved_words=sql_keywords.MYSQL,
         reserved_users=frozenset({"root", "mysql"}),
         system_databases=_MYSQL_FAMILY_SYSTEM_DATABASES,
+        connections_divisor=12582880,
+        connections_cap=None,
     ),
     "mariadb": EngineSpec(
         port=3306,
@@ -101,5 +109,45 @@ ENGINES: dict[str, EngineSpec] = {
         reserved_words=sql_keywords.MARIADB,
         reserved_users=frozenset({"root", "mysql"}),
         system_databases=_MYSQL_FAMILY_SYSTEM_DATABASES,
+        connections_divisor=12582880,
+        connections_cap=None,
     ),
 }
+
+
+# Memory per vCPU of the RDS instance families (GiB), and vCPUs per size; burstable classes
+# have their own sizes (Amazon RDS instance types, "Hardware specifications").
+_GIB_PER_VCPU = {"m": 4, "r": 8, "x": 16, "z": 8}
+_VCPUS = {
+    "large": 2,
+    "xlarge": 4,
+    "2xlarge": 8,
+    "4xlarge": 16,
+    "8xlarge": 32,
+    "12xlarge": 48,
+    "16xlarge": 64,
+    "24xlarge": 96,
+    "32xlarge": 128,
+    "48xlarge": 192,
+}
+_BURSTABLE_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
+
+
+def instance_memory_bytes(instance_class: str) -> int | None:
+    """The memory of a db.* class, where its family is known (t, m, r, x, z), else None."""
+    _, family, size = instance_class.split(".", 2)
+    gib = (
+        _BURSTABLE_GIB.get(size)
+        if family.startswith("t")
+        else _GIB_PER_VCPU.get(family[:1], 0) * _VCPUS.get(size, 0) or None
+    )
+    return gib * 1024**3 if gib else None
+
+
+def default_max_connections(engine: str, memory_bytes: int | None) -> int | None:
+    """RDS's default max_connections for the engine on that much memory."""
+    if memory_bytes is None:
+        return None
+    spec = ENGINES[engine]
+    connections = memory_bytes // spec.connections_divisor
+    return min(connections, spec.connections_cap) if spec.connections_cap else connections

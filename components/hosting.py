@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import Component
+from components.edge import alias_record, validated_certificate, web_acl
 from components.fields import Check, Choice, Flag, Nested, Text, TextMap, Texts, Whole, setting
 from components.iam import managed_policy_arn, regional_arn_problem, service_trust_policy
 from components.logs import LOG_RETENTION_DAYS
@@ -34,7 +35,9 @@ SERVICE_ROLE_POLICIES = (
     "service-role/AWSElasticBeanstalkEnhancedHealth",
     "AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy",
 )
-INSTANCE_ROLE_POLICIES = ("AWSElasticBeanstalkWebTier",)
+# The web tier's, and Systems Manager's core policy: operators open a shell or forward a port to
+# the database through Session Manager, with no inbound port and no SSH key.
+INSTANCE_ROLE_POLICIES = ("AWSElasticBeanstalkWebTier", "AmazonSSMManagedInstanceCore")
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
@@ -166,6 +169,31 @@ def _source_bundle_problem(project_dir: Path, source: str) -> str | None:
     return None
 
 
+_DOMAIN = r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?"
+
+
+@dataclass(frozen=True)
+class DomainSettings:
+    """`webstack:app.domain`: the app's own name, its certificate and its DNS record."""
+
+    name: str | None = setting(
+        None,
+        Text(_DOMAIN, "a lower-case domain name such as app.example.com (or example.com)"),
+        "served over HTTPS with an ACM certificate validated in the zone, and pointed at the app "
+        "by an alias record; excludes `certificateArn`",
+    )
+    hosted_zone_id: str | None = setting(
+        None,
+        Text(r"Z[A-Z0-9]{1,32}", "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ"),
+        "the public hosted zone the name is in",
+    )
+
+    def checked(self, check: Check) -> DomainSettings:
+        if check.given("name") != check.given("hosted_zone_id"):
+            check.report(None, "needs name and hostedZoneId together")
+        return self
+
+
 @dataclass(frozen=True)
 class ManagedUpdates:
     """`webstack:app.managedUpdates`: Beanstalk's managed platform updates."""
@@ -253,6 +281,23 @@ class AppSettings:
     managed_updates: ManagedUpdates = setting(
         ManagedUpdates(), Nested(ManagedUpdates), "managed platform updates"
     )
+    domain: DomainSettings = setting(DomainSettings(), Nested(DomainSettings), "the app's domain")
+    access_logs: bool = setting(
+        False, Flag(), "the load balancer's access logs, to the stack's private log bucket"
+    )
+    waf: bool = setting(
+        False,
+        Flag(),
+        "a WAF web ACL on the load balancer: AWS's core, known-bad-inputs and IP-reputation rule "
+        "groups, and a per-IP rate limit",
+    )
+    waf_rate_limit: int = setting(
+        2000, Whole(10, 2_000_000_000), "requests one IP may make in 5 minutes, with `waf`"
+    )
+
+    @property
+    def https(self) -> bool:
+        return bool(self.certificate_arn or self.domain.name)
 
     def checked(self, check: Check) -> AppSettings:
         if self.min_instances > self.max_instances:
@@ -267,6 +312,14 @@ class AppSettings:
         why = self.certificate_arn and regional_arn_problem(self.certificate_arn, check.region)
         if why:
             check.report("certificate_arn", f"{self.certificate_arn!r} {why}")
+        if self.certificate_arn and self.domain.name:
+            check.report(
+                "certificate_arn",
+                "set together with domain; use domain (a certificate is made for it) or "
+                "certificateArn (one made elsewhere), not both",
+            )
+        if self.waf_rate_limit != AppSettings.waf_rate_limit and not self.waf:
+            check.report("waf_rate_limit", "has no effect with waf false; remove it or turn waf on")
         self._check_instance_types(check)
         self._check_properties_size(check)
         return self._platform_checked(check)
@@ -326,6 +379,10 @@ class AppHostingArgs:
     settings: AppSettings = field(default_factory=AppSettings)
     # The stack's log bucket, for the versions bucket's access logs (with `storage.accessLogs`).
     access_logs: AccessLogDestination | None = None
+    # Where the load balancer writes its access logs (with `app.accessLogs`).
+    load_balancer_logs: AccessLogDestination | None = None
+    # Elastic Beanstalk's hosted zone in the region: an alias to the environment's CNAME names it.
+    environment_zone_id: str | None = None
 
 
 def _csv(values: pulumi.Input[list[str]]) -> pulumi.Output[str]:
@@ -356,6 +413,8 @@ class Wiring:
     instance_profile: pulumi.Input[str]
     instance_security_group_id: pulumi.Input[str]
     load_balancer_security_group_id: pulumi.Input[str]
+    # The HTTPS listener's certificate: the stack's own, or the one made for its domain.
+    certificate_arn: pulumi.Input[str] | None = None
 
 
 def environment_settings(
@@ -368,7 +427,7 @@ def environment_settings(
         *_capacity_options(settings),
         *_deployment_options(settings),
         *_health_and_log_options(settings, wiring),
-        *_load_balancer_options(settings, wiring),
+        *_load_balancer_options(args, wiring),
         *_managed_update_options(settings, wiring),
     ]
     env_vars = "aws:elasticbeanstalk:application:environment"
@@ -460,21 +519,29 @@ def _health_and_log_options(settings: AppSettings, wiring: Wiring) -> list[Setti
     ]
 
 
-def _load_balancer_options(settings: AppSettings, wiring: Wiring) -> list[Setting]:
-    """The ALB's own security group, HTTP, and HTTPS with a modern TLS policy when certified."""
+def _load_balancer_options(args: AppHostingArgs, wiring: Wiring) -> list[Setting]:
+    """The ALB's own security group, HTTP, HTTPS with a modern TLS policy when certified, and
+    access logs when asked for."""
     group = wiring.load_balancer_security_group_id
+    balancer = "aws:elbv2:loadbalancer"
     rows: list[Setting] = [
-        ("aws:elbv2:loadbalancer", "SecurityGroups", group),
-        ("aws:elbv2:loadbalancer", "ManagedSecurityGroup", group),
+        (balancer, "SecurityGroups", group),
+        (balancer, "ManagedSecurityGroup", group),
         ("aws:elbv2:listener:default", "ListenerEnabled", "true"),
     ]
-    if settings.certificate_arn:
+    if wiring.certificate_arn is not None:
         https = f"aws:elbv2:listener:{HTTPS_PORT}"
         rows += [
             (https, "ListenerEnabled", "true"),
             (https, "Protocol", "HTTPS"),
-            (https, "SSLCertificateArns", settings.certificate_arn),
+            (https, "SSLCertificateArns", wiring.certificate_arn),
             (https, "SSLPolicy", TLS_POLICY),
+        ]
+    if args.load_balancer_logs is not None:
+        rows += [
+            (balancer, "AccessLogsS3Enabled", "true"),
+            (balancer, "AccessLogsS3Bucket", args.load_balancer_logs.bucket),
+            (balancer, "AccessLogsS3Prefix", args.load_balancer_logs.prefix),
         ]
     return rows
 
@@ -501,6 +568,8 @@ class AppHosting(Component):
     cname: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     instance_role_arn: pulumi.Output[str]
+    # The environment's application load balancer, for alarms on its metrics.
+    load_balancer_arn: pulumi.Output[str]
     # Other components grant the app access through this role (`storage.grant_read_write(...)`).
     instance_role: aws.iam.Role
     security_group: aws.ec2.SecurityGroup
@@ -514,6 +583,12 @@ class AppHosting(Component):
         load_balancer_sg, self.security_group = self._security_groups(settings, args.vpc_id)
         application = self._application(service_role)
         version = self._application_version(args, application, service_role)
+        domain = settings.domain
+        certificate = settings.certificate_arn or (
+            validated_certificate(self, domain.name, domain.hosted_zone_id)
+            if domain.name and domain.hosted_zone_id
+            else None
+        )
         env = aws.elasticbeanstalk.Environment(
             f"{name}-environment",
             name=environment_name(physical_prefix()),
@@ -528,27 +603,21 @@ class AppHosting(Component):
                     instance_profile=profile.name,
                     instance_security_group_id=self.security_group.id,
                     load_balancer_security_group_id=load_balancer_sg.id,
+                    certificate_arn=certificate,
                 ),
             ),
             wait_for_ready_timeout=READY_TIMEOUT,
             # A fixed name: a replacement (name or tier changed) must delete the old one first.
             opts=self.child(delete_before_replace=True),
         )
-        if settings.certificate_arn:
-            self._redirect_http_to_https(env)
-        else:
-            pulumi.log.warn(
-                "webstack:app.certificateArn is not set: the app is served over plain HTTP only. "
-                "Set it to an ACM certificate ARN to serve HTTPS and redirect HTTP to it.",
-                resource=self,
-            )
-        scheme = "https" if settings.certificate_arn else "http"
+        self._front(args, env)
         self.application_name = application.name
         self.environment_name = env.name
         self.cname = env.cname
-        self.url = env.cname.apply(lambda cname: f"{scheme}://{cname}")
+        self.url = self._url(settings, env)
         self.security_group_id = self.security_group.id
         self.instance_role_arn = self.instance_role.arn
+        self.load_balancer_arn = env.load_balancers.apply(lambda arns: arns[0])
         self.register_outputs(
             {
                 "application_name": self.application_name,
@@ -557,8 +626,36 @@ class AppHosting(Component):
                 "cname": self.cname,
                 "security_group_id": self.security_group_id,
                 "instance_role_arn": self.instance_role_arn,
+                "load_balancer_arn": self.load_balancer_arn,
             }
         )
+
+    def _front(self, args: AppHostingArgs, env: aws.elasticbeanstalk.Environment) -> None:
+        """The redirect to HTTPS, the domain's alias and the web ACL, each when configured."""
+        settings = args.settings
+        if settings.https:
+            self._redirect_http_to_https(env)
+        else:
+            pulumi.log.warn(
+                "webstack:app.domain and certificateArn are not set: the app is served over "
+                "plain HTTP only. Set domain (or certificateArn) to serve HTTPS and redirect "
+                "HTTP to it.",
+                resource=self,
+            )
+        domain = settings.domain
+        if domain.name and domain.hosted_zone_id:
+            if args.environment_zone_id is None:
+                raise ValueError("a domain needs the region's Elastic Beanstalk hosted zone id")
+            alias_record(self, domain.name, domain.hosted_zone_id, env, args.environment_zone_id)
+        if settings.waf:
+            web_acl(self, env.load_balancers.apply(lambda arns: arns[0]), settings.waf_rate_limit)
+
+    @staticmethod
+    def _url(settings: AppSettings, env: aws.elasticbeanstalk.Environment) -> pulumi.Output[str]:
+        if settings.domain.name:
+            return pulumi.Output.from_input(f"https://{settings.domain.name}")
+        scheme = "https" if settings.https else "http"
+        return env.cname.apply(lambda cname: f"{scheme}://{cname}")
 
     def _roles(self) -> tuple[aws.iam.Role, aws.iam.InstanceProfile]:
         """The service role Beanstalk acts with, and the instances' role and profile."""
@@ -638,7 +735,7 @@ class AppHosting(Component):
             description="App instances: app port from the load balancer",
             opts=child,
         )
-        ports = [HTTP_PORT] + ([HTTPS_PORT] if settings.certificate_arn else [])
+        ports = [HTTP_PORT] + ([HTTPS_PORT] if settings.https else [])
         self._open_to_the_internet(load_balancer, ports)
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-lb-to-instances",

@@ -39,6 +39,12 @@ def managed_policy_arn(name: str, parent: pulumi.Resource) -> pulumi.Output[str]
     return partition.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/{name}")
 
 
+def account_root(parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The account as a principal (`arn:<partition>:iam::<account>:root`) in key policies."""
+    partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent)).partition
+    return pulumi.Output.concat("arn:", partition, ":iam::", account_id(parent), ":root")
+
+
 def account_id(parent: pulumi.Resource) -> pulumi.Output[str]:
     """The account the provider deploys to."""
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))

@@ -26,6 +26,8 @@ class AwsFacts:
     engine_version: str  # the newest minor version of the configured major
     parameter_group_family: str
     solution_stack: str
+    # Elastic Beanstalk's hosted zone in the region, with a domain (for its alias record).
+    environment_zone_id: str | None = None
 
 
 def look_up(settings: StackSettings, opts: pulumi.InvokeOptions) -> AwsFacts:
@@ -34,9 +36,37 @@ def look_up(settings: StackSettings, opts: pulumi.InvokeOptions) -> AwsFacts:
     zones = () if settings.network.bring_your_own else _zones(settings, opts, problems)
     version, family = _engine_version(settings, opts, problems)
     stack = _solution_stack(settings.app, settings.region, opts, problems)
+    environment_zone = _domain(settings, opts, problems) if settings.app.domain.name else None
     if problems:
         raise ConfigError(problems)
-    return AwsFacts(zones, version, family, stack)
+    return AwsFacts(zones, version, family, stack, environment_zone)
+
+
+def _domain(settings: StackSettings, opts: pulumi.InvokeOptions, problems: list[str]) -> str | None:
+    """The domain must be in its hosted zone, and Beanstalk must have a hosted zone in the
+    region for the alias to point at."""
+    domain = settings.app.domain
+    key = "webstack:app.domain"
+    try:
+        zone = aws.route53.get_zone(zone_id=domain.hosted_zone_id, opts=opts).name.rstrip(".")
+    except Exception as error:  # the provider's error for a zone that is not there
+        problems.append(
+            f"{key}.hostedZoneId: {domain.hosted_zone_id!r} is no hosted zone ({error})"
+        )
+    else:
+        if domain.name != zone and not str(domain.name).endswith(f".{zone}"):
+            problems.append(
+                f"{key}.name: {domain.name!r} is not in the zone {zone} ({domain.hosted_zone_id}); "
+                f"expected {zone} or a name under it"
+            )
+    try:
+        return aws.elasticbeanstalk.get_hosted_zone(opts=opts).id
+    except Exception as error:  # regions the provider has no Beanstalk zone id for
+        problems.append(
+            f"{key}: Beanstalk's hosted zone in {settings.region} is unknown to the provider "
+            f"({error}); use certificateArn and a DNS record of your own"
+        )
+        return None
 
 
 def _zones(

@@ -20,6 +20,7 @@ from typing import Any
 
 import pulumi
 
+from components.alarms import AlarmsSettings
 from components.database import DatabaseSettings
 from components.fields import Check, Flag, Nested, Reader, TextMap, read_section, setting, shown
 from components.hosting import AppSettings
@@ -111,6 +112,14 @@ class StackSettings:
         DatabaseSettings(), Nested(DatabaseSettings), "the app's RDS database"
     )
     app: AppSettings = setting(AppSettings(), Nested(AppSettings), "the Beanstalk environment")
+    alarms: AlarmsSettings = setting(
+        AlarmsSettings(), Nested(AlarmsSettings), "alarms that reach a person"
+    )
+
+    @property
+    def alarms_on(self) -> bool:
+        """Alarms are on where asked for, and by default wherever data is protected."""
+        return self.protect_data if self.alarms.enabled is None else self.alarms.enabled
 
     def checked(self, check: Check) -> StackSettings:
         if len(self.tags) > MAX_TAGS:

@@ -23,6 +23,11 @@ ACCESS_LOG_EXPIRY_DAYS = 90
 ACCESS_LOG_PREFIX = "s3-access/"
 MINIMUM_TLS_VERSION = "1.2"
 S3_LOGGING_SERVICE = "logging.s3.amazonaws.com"
+# Load-balancer access logs: the log-delivery service principal, which AWS recommends in every
+# region (and the only one newer regions accept), writing under <prefix>/AWSLogs/<account>/
+# ("Enable access logs for your Application Load Balancer", ELB user guide).
+LOAD_BALANCER_LOG_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+LOAD_BALANCER_LOG_PREFIX = "elb"
 CORS_METHODS = ("GET", "HEAD", "PUT", "POST")
 CORS_MAX_AGE_SECONDS = 3000
 MAX_BUCKET_PREFIX = 37
@@ -139,6 +144,8 @@ class StorageArgs:
     protect: bool = True
     # Another Storage's log bucket for this bucket's access logs (with `accessLogs` off here).
     log_to: AccessLogDestination | None = None
+    # Make the log bucket take the load balancer's access logs too (under `elb/`).
+    load_balancer_logs: bool = False
 
 
 class Storage(Component):
@@ -150,6 +157,8 @@ class Storage(Component):
     kms_key_arn: str | None
     # With `accessLogs` on: the log bucket, which other buckets of the stack may log to as well.
     access_logs: AccessLogDestination | None = None
+    # With `load_balancer_logs`: where the load balancer writes (the same log bucket).
+    load_balancer_logs: AccessLogDestination | None = None
 
     def __init__(
         self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None
@@ -179,8 +188,13 @@ class Storage(Component):
             # S3 answers 409 when a policy lands while the public access block is being written.
             opts=self.child(depends_on=[public_access_block]),
         )
-        if settings.access_logs:
-            self.access_logs = self._log_bucket(bucket, settings.force_destroy, args.protect)
+        if settings.access_logs or args.load_balancer_logs:
+            logs = self._log_bucket(bucket, settings.force_destroy, args)
+            self.access_logs = logs if settings.access_logs else None
+            if args.load_balancer_logs:
+                self.load_balancer_logs = AccessLogDestination(
+                    logs.bucket, LOAD_BALANCER_LOG_PREFIX
+                )
         destination = self.access_logs or args.log_to
         if destination is not None:
             aws.s3.BucketLogging(
@@ -310,7 +324,7 @@ class Storage(Component):
         return rules
 
     def _log_bucket(
-        self, bucket: aws.s3.Bucket, force_destroy: bool, protect: bool
+        self, bucket: aws.s3.Bucket, force_destroy: bool, args: StorageArgs
     ) -> AccessLogDestination:
         """A separate log bucket, as locked down as the data bucket, that S3 logging writes to.
 
@@ -320,7 +334,7 @@ class Storage(Component):
             name,
             bucket_prefix=_bucket_prefix(name),
             force_destroy=force_destroy,
-            opts=self.child(protect=protect),
+            opts=self.child(protect=args.protect),
         )
         public_access_block = self._lock_down(name, logs)
         # S3 server access logging delivers only to buckets encrypted with SSE-S3.
@@ -350,7 +364,11 @@ class Storage(Component):
             f"{name}-policy",
             bucket=logs.id,
             policy=policy_document(
-                [*tls_only_statements(logs.arn), self._log_delivery(logs, bucket)]
+                [
+                    *tls_only_statements(logs.arn),
+                    self._log_delivery(logs, bucket),
+                    *([self._load_balancer_delivery(logs)] if args.load_balancer_logs else []),
+                ]
             ),
             opts=self.child(depends_on=[public_access_block]),
         )
@@ -373,6 +391,17 @@ class Storage(Component):
                 "ArnLike": {"aws:SourceArn": stack_buckets},
                 "StringEquals": {"aws:SourceAccount": account_id(self)},
             },
+        }
+
+    def _load_balancer_delivery(self, logs: aws.s3.Bucket) -> Statement:
+        return {
+            "Sid": "AllowLoadBalancerLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": LOAD_BALANCER_LOG_SERVICE},
+            "Action": "s3:PutObject",
+            "Resource": pulumi.Output.concat(
+                logs.arn, f"/{LOAD_BALANCER_LOG_PREFIX}/AWSLogs/", account_id(self), "/*"
+            ),
         }
 
     def grant_read(self, role: aws.iam.Role) -> aws.iam.RolePolicy:

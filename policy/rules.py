@@ -30,6 +30,8 @@ EB_ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
 SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 # Resources whose `policy` input is an IAM policy document.
 POLICY_DOCUMENT_TYPES = frozenset(
     {
@@ -267,6 +269,27 @@ def no_star_on_star(r: Resource, _: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def https_served(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    settings = _env_settings(r)
+    listener = "aws:elbv2:listener:443"
+    enabled = str(settings.get((listener, "ListenerEnabled"))).lower() == "true"
+    if not enabled or not settings.get((listener, "SSLCertificateArns")):
+        return [
+            f"{r.name}: the load balancer serves no HTTPS; set webstack:app.domain (or "
+            "webstack:app.certificateArn)"
+        ]
+    return []
+
+
+def load_balancer_logged(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    value = _env_settings(r).get(("aws:elbv2:loadbalancer", "AccessLogsS3Enabled"))
+    if str(value).lower() != "true":
+        return [
+            f"{r.name}: the load balancer keeps no access logs; set webstack:app.accessLogs true"
+        ]
+    return []
+
+
 def rds_deletion_protection(r: Resource, _: Mapping[str, Any]) -> list[str]:
     if r.props.get("deletionProtection") is not True:
         return [
@@ -363,6 +386,23 @@ def buckets_versioned(
         (b, f"{b.name}: versioning is not enabled; set webstack:storage.versioning true")
         for b in _of(resources, BUCKET)
         if not _identities(b) & log_targets and not _identities(b) & enabled
+    ]
+
+
+def alarms_reach_a_person(
+    resources: Sequence[Resource], _: Mapping[str, Any]
+) -> list[tuple[Resource | None, str]]:
+    subscribed = _targets(resources, TOPIC_SUBSCRIPTION, "topic")
+    alarms = _of(resources, METRIC_ALARM)
+    if alarms and any(alarm.refs("alarmActions") & subscribed for alarm in alarms):
+        return []
+    what = "no alarms" if not alarms else "alarms, but nobody subscribed to their topic"
+    return [
+        (
+            None,
+            f"the stack has {what}; set webstack:alarms.emails (alarms are on with "
+            "webstack:protectData)",
+        )
     ]
 
 
@@ -470,6 +510,20 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         no_star_on_star,
     ),
     ResourceRule(
+        "https-required",
+        "Production apps are served over HTTPS.",
+        _EB,
+        https_served,
+        production_only=True,
+    ),
+    ResourceRule(
+        "lb-access-logs",
+        "Production load balancers keep access logs.",
+        _EB,
+        load_balancer_logged,
+        production_only=True,
+    ),
+    ResourceRule(
         "rds-deletion-protection",
         "Production databases have deletion protection.",
         frozenset({DB_INSTANCE}),
@@ -500,6 +554,12 @@ STACK_RULES: tuple[StackRule, ...] = (
         "s3-versioning",
         "Production buckets (but access-log targets) are versioned.",
         buckets_versioned,
+        production_only=True,
+    ),
+    StackRule(
+        "alarms-subscribed",
+        "Production stacks have alarms that notify at least one subscriber.",
+        alarms_reach_a_person,
         production_only=True,
     ),
     StackRule(

@@ -373,7 +373,7 @@ def test_https_listener_and_redirect_only_with_a_certificate() -> None:
     plain = hosting()
     assert not [ns for ns, _, _ in setting_rows(plain) if ns == "aws:elbv2:listener:443"]
     assert plain.of_type("aws:lb/listenerRule:ListenerRule") == []
-    assert any("certificateArn is not set" in w for w in plain.warnings)
+    assert any("domain and certificateArn are not set" in w for w in plain.warnings)
     assert plain.outputs["appUrl"].startswith("http://")
 
     secure = hosting(certificateArn=CERT)
@@ -469,7 +469,11 @@ def test_instance_role_has_the_web_tier_and_only_scoped_inline_grants() -> None:
         for a in r.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         if a.inputs["role"] == role.outputs["name"]
     ]
-    assert attached == ["arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier"]
+    assert attached == [
+        "arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier",
+        # Session Manager: a shell and port forwarding with no inbound port
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    ]
     profile = r.one("aws:iam/instanceProfile:InstanceProfile")
     assert profile.inputs["role"] == role.outputs["name"]
     for policy in r.of_type("aws:iam/rolePolicy:RolePolicy"):
@@ -668,3 +672,132 @@ def test_the_versions_bucket_logs_to_the_stacks_log_bucket() -> None:
     assert logging.inputs["targetBucket"] == "webstack-test-storage-logs-0123"
     assert logging.inputs["targetPrefix"] == "s3-access/app-versions/"
     assert not hosting().of_type("aws:s3/bucketLogging:BucketLogging")
+
+
+DOMAIN = {"name": "app.example.com", "hostedZoneId": "Z0123456789EXAMPLE"}
+EB_ZONE = "Z117KPS5GTRQ2G"
+
+
+def hosted(fields: dict[str, Any], **args: Any) -> Run:
+    """AppHosting alone, with extra wiring (`environment_zone_id`, `load_balancer_logs`)."""
+    settings = settings_of(AppSettings, "webstack:app", fields)
+
+    def build() -> None:
+        app = AppHosting(
+            "app",
+            AppHostingArgs(
+                vpc_id=VPC_ID,
+                load_balancer_subnet_ids=PUBLIC,
+                instance_subnet_ids=PRIVATE,
+                instances_in_public_subnets=False,
+                connections=CONNECTIONS,
+                solution_stack=SOLUTION_STACK,
+                settings=settings,
+                **args,
+            ),
+        )
+        pulumi.export("appUrl", app.url)
+
+    return component(("hosted", fields, repr(args)), build)
+
+
+def test_a_domain_gets_a_dns_validated_certificate_https_and_an_alias() -> None:
+    r = hosted({"domain": DOMAIN}, environment_zone_id=EB_ZONE)
+    certificate = r.one("aws:acm/certificate:Certificate")
+    assert certificate.inputs == {"domainName": "app.example.com", "validationMethod": "DNS"}
+    option = certificate.outputs["domainValidationOptions"][0]
+    record = r.one("aws:route53/record:Record", "app-certificate-validation-record")
+    assert record.inputs["zoneId"] == "Z0123456789EXAMPLE"
+    assert (record.inputs["name"], record.inputs["type"]) == (
+        option["resourceRecordName"],
+        option["resourceRecordType"],
+    )
+    assert record.inputs["records"] == [option["resourceRecordValue"]]
+    validation = r.one("aws:acm/certificateValidation:CertificateValidation")
+    assert validation.inputs["certificateArn"] == certificate.outputs["arn"]
+    assert validation.inputs["validationRecordFqdns"] == [record.outputs["fqdn"]]
+    # the listener takes the certificate only once ACM has validated it
+    https = {n: v for ns, n, v in setting_rows(r) if ns == "aws:elbv2:listener:443"}
+    assert https["SSLCertificateArns"] == certificate.outputs["arn"]
+    assert validation.urn in r.one(ENV).property_dependencies["settings"]
+    alias = r.one("aws:route53/record:Record", "app-domain")
+    env = r.one(ENV)
+    assert alias.inputs["name"] == "app.example.com" and alias.inputs["type"] == "A"
+    assert alias.inputs["aliases"] == [
+        {"name": env.outputs["cname"], "zoneId": EB_ZONE, "evaluateTargetHealth": False}
+    ]
+    assert r.outputs["appUrl"] == "https://app.example.com"
+    assert r.one("aws:lb/listenerRule:ListenerRule").inputs["priority"] == 1
+    assert not r.warnings
+
+
+def test_an_apex_domain_works_too() -> None:
+    apex = {"name": "example.com", "hostedZoneId": "Z0123456789EXAMPLE"}
+    r = hosted({"domain": apex}, environment_zone_id=EB_ZONE)
+    assert r.one("aws:route53/record:Record", "app-domain").inputs["name"] == "example.com"
+    assert r.outputs["appUrl"] == "https://example.com"
+
+
+def test_load_balancer_logs_go_to_the_stacks_log_bucket() -> None:
+    destination = AccessLogDestination("webstack-test-storage-logs-0123", "elb")
+    options = {(ns, n): v for ns, n, v in setting_rows(hosted({}, load_balancer_logs=destination))}
+    assert options[("aws:elbv2:loadbalancer", "AccessLogsS3Enabled")] == "true"
+    assert options[("aws:elbv2:loadbalancer", "AccessLogsS3Bucket")] == destination.bucket
+    assert options[("aws:elbv2:loadbalancer", "AccessLogsS3Prefix")] == "elb"
+    assert ("aws:elbv2:loadbalancer", "AccessLogsS3Enabled") not in {
+        (ns, n) for ns, n, _ in setting_rows(hosting())
+    }
+
+
+def test_waf_attaches_managed_rule_groups_and_a_rate_limit_to_the_load_balancer() -> None:
+    r = hosted({"waf": True, "wafRateLimit": 500})
+    acl = r.one("aws:wafv2/webAcl:WebAcl").inputs
+    assert (acl["scope"], acl["defaultAction"]) == ("REGIONAL", {"allow": {}})
+    groups = [
+        rule["statement"]["managedRuleGroupStatement"]
+        for rule in acl["rules"]
+        if "managedRuleGroupStatement" in rule["statement"]
+    ]
+    assert [(g["vendorName"], g["name"]) for g in groups] == [
+        ("AWS", "AWSManagedRulesAmazonIpReputationList"),
+        ("AWS", "AWSManagedRulesCommonRuleSet"),
+        ("AWS", "AWSManagedRulesKnownBadInputsRuleSet"),
+    ]
+    assert groups[1]["ruleActionOverrides"] == [
+        {"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}
+    ]
+    (rate,) = [rule for rule in acl["rules"] if "rateBasedStatement" in rule["statement"]]
+    assert rate["action"] == {"block": {}}
+    assert rate["statement"]["rateBasedStatement"] == {
+        "limit": 500,
+        "aggregateKeyType": "IP",
+        "evaluationWindowSec": 300,
+    }
+    assert sorted(rule["priority"] for rule in acl["rules"]) == [0, 1, 2, 3]
+    association = r.one("aws:wafv2/webAclAssociation:WebAclAssociation")
+    assert association.inputs["resourceArn"] == r.one(ENV).outputs["loadBalancers"][0]
+    assert association.inputs["webAclArn"] == r.one("aws:wafv2/webAcl:WebAcl").outputs["arn"]
+    assert not hosting().of_type("aws:wafv2/webAcl:WebAcl")
+
+
+@pytest.mark.parametrize(
+    ("app", "message"),
+    [
+        (
+            {"domain": DOMAIN, "certificateArn": CERT},
+            "webstack:app.certificateArn: set together with domain",
+        ),
+        (
+            {"domain": {"name": "app.example.com"}},
+            "webstack:app.domain: needs name and hostedZoneId",
+        ),
+        ({"domain": {**DOMAIN, "name": "App.Example.com"}}, "webstack:app.domain.name"),
+        ({"domain": {**DOMAIN, "hostedZoneId": "zone-1"}}, "webstack:app.domain.hostedZoneId"),
+        ({"wafRateLimit": 500}, "webstack:app.wafRateLimit: has no effect with waf false"),
+        ({"waf": True, "wafRateLimit": 5}, "webstack:app.wafRateLimit: 5"),
+    ],
+)
+def test_front_settings_are_checked(app: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_of(AppSettings, "webstack:app", app)
+    assert any(p.startswith(message) for p in caught.value.problems), caught.value.problems

@@ -156,3 +156,44 @@ def test_every_miss_is_reported_at_once() -> None:
         "database.engineVersion",
         "app.platform",
     ]
+
+
+def test_a_domain_in_its_zone_gets_beanstalks_hosted_zone() -> None:
+    domain = {"name": "app.example.com", "hostedZoneId": "Z0123456789EXAMPLE"}
+    facts, r = looked_up({"webstack:app": {"domain": domain}})
+    assert facts.environment_zone_id == "Z117KPS5GTRQ2G"
+    assert [a for t, a in r.invokes if t.endswith("getZone")] == [{"zoneId": "Z0123456789EXAMPLE"}]
+    assert looked_up({})[0].environment_zone_id is None
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {
+                "webstack:app": {
+                    "domain": {"name": "app.example.org", "hostedZoneId": "Z0123456789EXAMPLE"}
+                }
+            },
+            "webstack:app.domain.name: 'app.example.org' is not in the zone example.com",
+        ),
+        (
+            {"webstack:app": {"domain": {"name": "app.example.com", "hostedZoneId": "Z999"}}},
+            "webstack:app.domain.hostedZoneId: 'Z999' is no hosted zone",
+        ),
+        (
+            {
+                "aws:region": "me-central-1",
+                "webstack:app": {
+                    "domain": {"name": "app.example.com", "hostedZoneId": "Z0123456789EXAMPLE"}
+                },
+            },
+            "webstack:app.domain: Beanstalk's hosted zone in me-central-1 is unknown",
+        ),
+    ],
+)
+def test_a_domain_that_cannot_be_served_is_a_config_error(
+    config: dict[str, Any], message: str
+) -> None:
+    (problem,) = refused(config)
+    assert problem.startswith(message)

@@ -28,7 +28,7 @@ def test_good_stack_prints_the_tree_counts_and_outputs(
     assert "aws:ec2/vpc:Vpc" in out and "cidrBlock=10.0.0.0/16" in out
     assert "    1  aws:rds/instance:Instance" in out
     assert '    appUrl: "http://webstack-dev.us-east-1.elasticbeanstalk.com"' in out
-    assert "warning: webstack:app.certificateArn is not set" in out
+    assert "warning: webstack:app.domain and certificateArn are not set" in out
 
 
 def test_plan_json_lists_resources_dependencies_and_outputs(tmp_path: Path) -> None:

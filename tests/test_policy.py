@@ -40,7 +40,14 @@ def test_shipped_stacks_pass_every_rule() -> None:
 
 def test_production_rules_follow_the_policy_config_not_the_stack_name() -> None:
     fired = {v.rule for v in evaluate(resources("dev"), PRODUCTION)}
-    assert fired == {"rds-deletion-protection", "rds-multi-az", "data-protected"}
+    assert fired == {
+        "rds-deletion-protection",
+        "rds-multi-az",
+        "data-protected",
+        "https-required",
+        "lb-access-logs",
+        "alarms-subscribed",
+    }
     rules: list[ResourceRule | StackRule] = [*RESOURCE_RULES, *STACK_RULES]
     assert set(PRODUCTION) == {r.name for r in rules if r.production_only}
 
@@ -224,7 +231,39 @@ BROKEN: list[tuple[str, str, str, Callable[[Resource], Resource], str]] = [
         lambda r: dataclasses.replace(r, protect=False),
         "holds data but is not protected",
     ),
+    (
+        "https-required",
+        "aws:elasticbeanstalk/environment:Environment",
+        "app-environment",
+        with_setting("aws:elbv2:listener:443", "ListenerEnabled", "false"),
+        "serves no HTTPS; set webstack:app.domain (or webstack:app.certificateArn)",
+    ),
+    (
+        "lb-access-logs",
+        "aws:elasticbeanstalk/environment:Environment",
+        "app-environment",
+        with_setting("aws:elbv2:loadbalancer", "AccessLogsS3Enabled", "false"),
+        "keeps no access logs; set webstack:app.accessLogs true",
+    ),
 ]
+
+
+def test_alarms_without_a_subscriber_fail_in_production() -> None:
+    found = [
+        r for r in resources("prod") if r.type != "aws:sns/topicSubscription:TopicSubscription"
+    ]
+    (violation,) = evaluate(found, PRODUCTION)
+    assert violation.rule == "alarms-subscribed"
+    assert "nobody subscribed to their topic; set webstack:alarms.emails" in violation.message
+    alarmless = [r for r in resources("prod") if r.type != "aws:cloudwatch/metricAlarm:MetricAlarm"]
+    assert [v.rule for v in evaluate(alarmless, PRODUCTION)] == ["alarms-subscribed"]
+
+
+def test_a_prod_stack_without_https_fails_the_production_rules() -> None:
+    app = {"webstack:app": {"instanceTypes": ["t3.small"], "minInstances": 2, "accessLogs": True}}
+    plain = policy_resources(run("prod", app))
+    (violation,) = evaluate(plain, PRODUCTION)
+    assert violation.rule == "https-required"
 
 
 def broken(rule_type: str, name: str, change: Callable[[Resource], Resource]) -> list[Resource]:
@@ -325,7 +364,7 @@ def test_plan_exits_non_zero_on_a_mandatory_violation(
     )
     out = capsys.readouterr().out
     assert code == 3
-    assert "Policy violations (3, mandatory):" in out
+    assert "Policy violations (6, mandatory):" in out
     assert "[rds-multi-az] database-instance: the database runs in one zone" in out
     assert (
         main(

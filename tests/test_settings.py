@@ -243,6 +243,12 @@ RULES = [
     ("app", {"logRetentionDays": 2}, "webstack:app.logRetentionDays: 2"),
     ("app", {"managedUpdates": {"window": "Sunday 3am"}}, "webstack:app.managedUpdates.window"),
     ("app", {"managedUpdates": {"level": "major"}}, "webstack:app.managedUpdates.level: 'major'"),
+    ("alarms", {"emails": ["not-an-address"]}, "webstack:alarms.emails"),
+    (
+        "alarms",
+        {"enabled": False, "emails": ["ops@example.com"]},
+        "webstack:alarms.emails: has no effect",
+    ),
     ("tags", {"Name": "x"}, "webstack:tags.Name: is reserved by AWS"),
     ("tags", {"stack": "x"}, "webstack:tags.stack: is set by webstack itself"),
     ("tags", {"aws:foo": "x"}, "webstack:tags.aws:foo"),
@@ -724,3 +730,16 @@ def test_huge_or_deep_values_are_shown_short_and_refused_without_recursion() -> 
     )
     (problem,) = problems(database={"dbName": "x" * 10_000})
     assert len(problem) < 300
+
+
+@pytest.mark.parametrize(
+    ("config", "on"),
+    [
+        ({}, True),
+        ({"protectData": False}, False),
+        ({"protectData": False, "alarms": {"enabled": True}}, True),
+        ({"alarms": {"enabled": False}}, False),
+    ],
+)
+def test_alarms_are_on_where_data_is_protected_unless_set(config: dict[str, Any], on: bool) -> None:
+    assert parse(**config).alarms_on is on

@@ -304,3 +304,29 @@ def test_data_and_its_access_logs_are_protected_and_retained_only_when_asked(
     flagged = {x.name for x in r.resources if x.protect and x.retain_on_delete}
     assert flagged == ({"storage-bucket", "storage-logs"} if protect else set())
     assert not any(x.protect != x.retain_on_delete for x in r.resources)
+
+
+def test_the_log_bucket_takes_load_balancer_logs_when_asked() -> None:
+    def build() -> None:
+        bucket = Storage("storage", StorageArgs(StorageSettings(), load_balancer_logs=True))
+        assert bucket.load_balancer_logs is not None and bucket.access_logs is None
+        pulumi.export("lbLogs", bucket.load_balancer_logs.bucket)
+        pulumi.export("lbPrefix", bucket.load_balancer_logs.prefix)
+
+    r = component(("storage-lb-logs",), build)
+    logs = part(r, "storage-logs")
+    assert (r.outputs["lbLogs"], r.outputs["lbPrefix"]) == (logs.id, "elb")
+    # SSE-S3: the only encryption load-balancer log delivery takes
+    assert part(r, "storage-logs-encryption").inputs["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+    ]
+    *_, elb = statements(part(r, "storage-logs-policy"))
+    assert elb == {
+        "Sid": "AllowLoadBalancerLogDelivery",
+        "Effect": "Allow",
+        "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"{logs.outputs['arn']}/elb/AWSLogs/123456789012/*",
+    }
+    # the data bucket's own access logs stay off
+    assert not r.of_type("aws:s3/bucketLogging:BucketLogging")

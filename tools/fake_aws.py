@@ -61,12 +61,42 @@ ENGINE_VERSIONS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# Route 53 hosted zones of the offline account: the example zone the shipped prod stack names.
+HOSTED_ZONES = {"Z0123456789EXAMPLE": "example.com."}
+# Elastic Beanstalk's hosted zone per region, as the provider's data source knows them (AWS
+# General Reference, "AWS Elastic Beanstalk endpoints and quotas"); other regions are refused.
+BEANSTALK_ZONES = {
+    "us-east-1": "Z117KPS5GTRQ2G",
+    "us-east-2": "Z14LCN19Q5QHIC",
+    "us-west-1": "Z1LQECGX5PH1X",
+    "us-west-2": "Z38NKT9BP95V3O",
+    "eu-west-1": "Z2NYPWQ7DFZAZH",
+    "eu-west-2": "Z1GKAAAUGATPF1",
+    "eu-west-3": "Z5WN6GAYWG5OB",
+    "eu-central-1": "Z1FRNW7UH4DEZJ",
+    "eu-north-1": "Z23GO28BZ5AETM",
+    "eu-south-1": "Z10VDYYOA2JFKM",
+    "ap-northeast-1": "Z1R25G3KIG2GBW",
+    "ap-northeast-2": "Z3JE5OI70TWKCP",
+    "ap-south-1": "Z18NTBI3Y7N9TZ",
+    "ap-southeast-1": "Z16FZ9L249IFLT",
+    "ap-southeast-2": "Z2PCDNR3VC2G1N",
+    "ca-central-1": "ZJFCZL7SSZB5I",
+    "sa-east-1": "Z10X7K2B4QSOFV",
+}
+
+
 class AwsError(Exception):
     """An error the provider reports for an invoke, as AWS or the provider words it."""
 
 
 def _hex(seed: str, length: int = 17) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+def _uuid(seed: str) -> str:
+    h = _hex(seed, 32)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _zones(region: str) -> dict[str, Any]:
@@ -127,6 +157,15 @@ def answer_invoke(token: str, inputs: dict[str, Any], region: str) -> dict[str, 
         return _solution_stack(inputs)
     if token == "aws:rds/getEngineVersion:getEngineVersion":
         return _engine_version(inputs)
+    if token == "aws:route53/getZone:getZone":
+        zone_id = inputs.get("zoneId", "")
+        if zone_id not in HOSTED_ZONES:
+            raise AwsError("no matching Route 53 Hosted Zone found")
+        return {"zoneId": zone_id, "name": HOSTED_ZONES[zone_id], "id": zone_id}
+    if token == "aws:elasticbeanstalk/getHostedZone:getHostedZone":
+        if region not in BEANSTALK_ZONES:
+            raise AwsError(f"unsupported Elastic Beanstalk Region ({region})")
+        return {"id": BEANSTALK_ZONES[region], "region": region}
     if token == "aws:lb/getListener:getListener":
         arn = inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/")
         return {
@@ -217,6 +256,43 @@ def resource_state(
         return digest, state
     if typ.startswith("pulumi:providers:"):
         return f"{name}-provider-id", state
+    if typ == "aws:acm/certificate:Certificate":
+        domain = inputs["domainName"]
+        state.update(
+            arn=f"{arn_head.format('acm')}:certificate/{_uuid(domain)}",
+            domainValidationOptions=[
+                {
+                    "domainName": domain,
+                    "resourceRecordName": f"_{_hex(domain, 32)}.{domain}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_{_hex(domain + 'v', 32)}.acm-validations.aws.",
+                }
+            ],
+            status="PENDING_VALIDATION",
+        )
+        return state["arn"], state
+    if typ == "aws:acm/certificateValidation:CertificateValidation":
+        return f"validation-{suffix}", state
+    if typ == "aws:route53/record:Record":
+        fqdn = str(inputs["name"]).rstrip(".")
+        state["fqdn"] = fqdn
+        return f"{inputs['zoneId']}_{fqdn}_{inputs['type']}", state
+    if typ == "aws:sns/topic:Topic":
+        physical = f"{name}-{suffix}"
+        state.update(name=physical, arn=f"{arn_head.format('sns')}:{physical}")
+        return state["arn"], state
+    if typ == "aws:kms/key:Key":
+        key_id = _uuid(name)
+        state.update(keyId=key_id, arn=f"{arn_head.format('kms')}:key/{key_id}")
+        return key_id, state
+    if typ == "aws:wafv2/webAcl:WebAcl":
+        physical = f"{name}-{suffix}"
+        acl_id = _uuid(physical)
+        state.update(
+            name=physical,
+            arn=f"{arn_head.format('wafv2')}:regional/webacl/{physical}/{acl_id}",
+        )
+        return acl_id, state
     if typ == "pulumi:index:Stash":
         # A new stash saves its input; later runs keep the saved value (the engine's builtin).
         state["output"] = inputs.get("input")
