@@ -469,7 +469,7 @@ def test_instance_role_has_the_web_tier_and_only_scoped_inline_grants() -> None:
         for a in r.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         if a.inputs["role"] == role.outputs["name"]
     ]
-    assert attached == [
+    assert sorted(attached) == [
         "arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier",
         # Session Manager: a shell and port forwarding with no inbound port
         "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",

@@ -83,20 +83,21 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_bad_config_exits_2_with_every_problem_and_no_traceback(project: Path) -> None:
+def test_bad_config_exits_2_with_every_problem_and_no_traceback(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (project / "Pulumi.broken.yaml").write_text(
         "config:\n  aws:region: us-east-1\n  webstack:database:\n    instanceClas: db.t4g.micro\n"
         "  webstack:app:\n    minInstances: 3\n    maxInstances: 1\n"
     )
-    result = plan_of(project, "broken")
-    assert result.returncode == 2
-    assert (
-        "webstack:database.instanceClas: unknown key (did you mean 'instanceClass'?)"
-        in result.stderr
-    )
-    assert "webstack:app.minInstances: 3 is greater than maxInstances (1)" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not (project / "build").exists()
+    out = project / "build"
+    assert main(["broken", "--project-dir", str(project), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: stack 'broken': invalid stack configuration (2 problem(s)):")
+    assert "webstack:database.instanceClas: unknown key (did you mean 'instanceClass'?)" in err
+    assert "webstack:app.minInstances: 3 is greater than maxInstances (1)" in err
+    assert "Traceback" not in err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(

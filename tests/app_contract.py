@@ -1,5 +1,8 @@
 """The sample app against real software: the stack's variables are all it needs, for every engine.
 
+Shared by `test_app_contract_postgres.py` and `test_app_contract_mariadb.py`, which each name the
+engine (the `engine` fixture) and so run on a worker of their own.
+
 The dev stack is synthesized offline with PostgreSQL and with MariaDB (which also speaks the MySQL
 protocol); the Beanstalk environment's variables are taken as they are, and only the endpoints are
 pointed at stand-ins: a real database server with TLS (Debian's postgresql, or mariadb-server-core)
@@ -48,7 +51,6 @@ ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
 LOOPBACK = "127.0.0.1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 STARTUP_SECONDS = 30
-ENGINES = ["postgres", "mariadb"]
 
 
 def _free_port() -> int:
@@ -387,12 +389,12 @@ def _mariadb(data: Path, authority: Authority) -> MariaDB:
     return MariaDB(data, _free_port(), authority)
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def server(request: pytest.FixtureRequest, authority: Authority) -> Iterator[Server]:
-    data = Path(tempfile.mkdtemp(prefix=f"webstack-{request.param}-"))
+@pytest.fixture(scope="module")
+def server(engine: str, authority: Authority) -> Iterator[Server]:
+    data = Path(tempfile.mkdtemp(prefix=f"webstack-{engine}-"))
     made: Server | None = None
     try:
-        made = (_postgres if request.param == "postgres" else _mariadb)(data, authority)
+        made = (_postgres if engine == "postgres" else _mariadb)(data, authority)
         made.start()
         yield made
     finally:
