@@ -15,6 +15,12 @@ settings = load_settings()
 provider = aws_provider(settings.region, settings.tags)
 facts = look_up(settings, pulumi.InvokeOptions(provider=provider))
 aws_opts = pulumi.ResourceOptions(providers=[provider])
+replica_region = settings.database.backup_replica_region
+replica_provider = (
+    aws_provider(replica_region, settings.tags, name=f"aws-{replica_region}")
+    if replica_region
+    else None
+)
 
 network = Network("network", NetworkArgs(settings.network, zones=facts.zones), aws_opts)
 storage = Storage(
@@ -34,6 +40,7 @@ database = Database(
         parameter_group_family=facts.parameter_group_family,
         settings=settings.database,
         protect=settings.protect_data,
+        replica_provider=replica_provider,
     ),
     aws_opts,
 )

@@ -24,10 +24,17 @@ from components.engines import (
     default_max_connections,
     instance_memory_bytes,
 )
-from components.fields import Check, Choice, Flag, Text, TextMap, Texts, Whole, setting
-from components.iam import managed_policy_arn, policy_document, service_trust_policy
+from components.fields import Check, Choice, Flag, Nested, Text, TextMap, Texts, Whole, setting
+from components.iam import (
+    KMS_KEY_ARN,
+    managed_policy_arn,
+    policy_document,
+    regional_arn_problem,
+    service_trust_policy,
+)
 from components.logs import LOG_RETENTION_DAYS
 from components.naming import physical_prefix
+from components.regions import REGIONS, partition_of
 
 STORAGE_TYPE = "gp3"
 # UTC windows that never overlap: backups first, maintenance after they finish.
@@ -35,9 +42,15 @@ BACKUP_WINDOW = "03:00-04:00"
 MAINTENANCE_WINDOW = "sun:04:30-sun:05:30"
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7  # the free tier
+REPLICA_KEY_DELETION_WINDOW_DAYS = 30
+# How often RDS rotates the master secret it manages unless told otherwise.
+RDS_ROTATION_DAYS = 7
 MONITORING_SERVICE = "monitoring.rds.amazonaws.com"
 MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+# What a restore takes from its source (RDS ignores them on a restore), and the restore itself:
+# after creation neither may replace the instance.
+RESTORED_FROM_SOURCE = ["snapshotIdentifier", "restoreToPointInTime", "dbName", "username"]
 # Static parameters only change on reboot; "pending-reboot" is accepted for dynamic ones too.
 USER_PARAMETER_APPLY_METHOD = "pending-reboot"
 
@@ -52,6 +65,58 @@ def _parameter_name(name: str) -> str | None:
     if not all(c.isalnum() or c in "_." for c in name) or not name:
         return "not a parameter name (letters, digits, '_' and '.')"
     return None
+
+
+_RFC3339 = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+@dataclass(frozen=True)
+class RestoreSettings:
+    """`webstack:database.restore`: create the instance from a backup instead of empty.
+
+    RDS takes the storage encryption, its key, the master user and (from a snapshot) the
+    database name from the source; they are checked against it before anything is created."""
+
+    snapshot: str | None = setting(
+        None,
+        Text(
+            r"[A-Za-z][A-Za-z0-9-]{0,254}|arn:aws[a-z-]*:rds:[a-z0-9-]+:[0-9]{12}:snapshot:[A-Za-z][A-Za-z0-9:-]{0,254}",
+            "a DB snapshot identifier or ARN",
+        ),
+        "a DB snapshot (its identifier, or its ARN for a shared one) of this region",
+    )
+    source_instance: str | None = setting(
+        None,
+        Text(r"[A-Za-z][A-Za-z0-9-]{0,62}", "a DB instance identifier"),
+        "an instance to restore to a point in time, from its automated backups",
+    )
+    time: str | None = setting(
+        None,
+        Text(f"latest|{_RFC3339}", "an RFC 3339 time such as 2026-11-20T10:00:00Z, or latest"),
+        "with sourceInstance: the point in time, or `latest` (the latest restorable time)",
+    )
+
+    @property
+    def requested(self) -> bool:
+        return bool(self.snapshot or self.source_instance)
+
+    def checked(self, check: Check) -> RestoreSettings:
+        if self.snapshot and self.source_instance:
+            check.report(None, "takes snapshot, or sourceInstance and time, not both")
+        elif self.source_instance and not check.given("time"):
+            check.report(
+                "time", "is missing; give an RFC 3339 time, or latest, with sourceInstance"
+            )
+        elif self.time and not self.source_instance:
+            check.report("time", "has no effect without sourceInstance; remove it")
+        if self.snapshot and self.snapshot.startswith("arn:"):
+            # RDS restores only a snapshot of its own region; one from elsewhere is copied first.
+            why = regional_arn_problem(self.snapshot, check.region)
+            if why:
+                check.report("snapshot", f"{self.snapshot!r} {why}; copy it here first")
+        return self
 
 
 @dataclass(frozen=True)
@@ -116,6 +181,44 @@ class DatabaseSettings:
     log_retention_days: int = setting(
         30, Whole(choices=LOG_RETENTION_DAYS), "days CloudWatch keeps the exported logs"
     )
+    restore: RestoreSettings = setting(
+        RestoreSettings(),
+        Nested(RestoreSettings),
+        "create the database from a backup; read only when the instance is created, so keep it "
+        "for the instance's life",
+    )
+    allow_major_version_upgrade: bool = setting(
+        False,
+        Flag(),
+        "let a new major `engineVersion` upgrade the instance in place (with `applyImmediately`)",
+    )
+    apply_immediately: bool = setting(
+        False,
+        Flag(),
+        "apply instance changes now, not in the weekly maintenance window (Sunday 04:30 UTC)",
+    )
+    blue_green_update: bool = setting(
+        False,
+        Flag(),
+        "RDS blue/green deployments for updates; RDS offers none for an instance whose password "
+        "Secrets Manager manages, which webstack's always is, so `true` is refused",
+    )
+    backup_replica_region: str | None = setting(
+        None,
+        Text(r"[a-z]{2}(-[a-z]+)+-[0-9]", "an AWS region such as us-west-2"),
+        "a second region the automated backups are copied to, under a KMS key made there",
+    )
+    secret_rotation_days: int = setting(
+        RDS_ROTATION_DAYS,
+        Whole(1, 1000),
+        "days between rotations of the master password (7 is RDS's own schedule)",
+    )
+    kms_key_arn: str | None = setting(
+        None,
+        Text(KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID)"),
+        "a customer KMS key for the storage, Performance Insights and the master secret; without "
+        "it, the AWS managed keys (`aws/rds`, `aws/secretsmanager`)",
+    )
 
     @property
     def port(self) -> int:
@@ -159,7 +262,41 @@ class DatabaseSettings:
         if overrides:
             kept = {k: v for k, v in self.parameters.items() if k not in overrides}
             result = dataclasses.replace(result, parameters=kept)
+        self._check_life(check)
         return result
+
+    def _check_life(self, check: Check) -> None:
+        """Upgrades, backups elsewhere and keys: the combinations RDS refuses."""
+        if self.allow_major_version_upgrade and not self.apply_immediately:
+            check.report(
+                "allow_major_version_upgrade",
+                "needs applyImmediately true: the upgrade moves the instance to a new-family "
+                "parameter group, and the old one can only be deleted once it has moved",
+            )
+        if self.blue_green_update:
+            check.report(
+                "blue_green_update",
+                "true is refused: RDS runs no blue/green deployment for an instance whose master "
+                "password Secrets Manager manages (RDS user guide, 'Limitations for Secrets "
+                "Manager integration'), and webstack's always is; use allowMajorVersionUpgrade",
+            )
+        replica = self.backup_replica_region
+        if replica and replica not in REGIONS:
+            check.fail("backup_replica_region", replica, "an AWS region such as us-west-2")
+        elif replica and replica == check.region:
+            check.report(
+                "backup_replica_region",
+                f"{replica!r} is the stack's own region (aws:region); choose another region",
+            )
+        elif replica and partition_of(replica) != partition_of(check.region):
+            check.report(
+                "backup_replica_region",
+                f"{replica!r} is in another partition than {check.region}; backups are copied "
+                "within a partition",
+            )
+        why = self.kms_key_arn and regional_arn_problem(self.kms_key_arn, check.region)
+        if why:
+            check.report("kms_key_arn", f"{self.kms_key_arn!r} {why}")
 
     def _log_exports_checked(self, check: Check, result: DatabaseSettings) -> DatabaseSettings:
         spec = ENGINES[self.engine]
@@ -219,6 +356,8 @@ class DatabaseArgs:
     settings: DatabaseSettings = field(default_factory=DatabaseSettings)
     # Pulumi `protect` plus retain-on-delete on the instance.
     protect: bool = True
+    # A provider for `backup_replica_region`, where the backups are copied to.
+    replica_provider: aws.Provider | None = None
 
 
 def _master_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecret]) -> str:
@@ -269,6 +408,8 @@ class Database(Component):
             log_groups=self._log_groups(settings, identifier),
             protect=args.protect,
         )
+        self._replicate_backups(instance, settings, args.replica_provider)
+        self._rotation(instance, settings.secret_rotation_days)
         self.identifier = instance.identifier
         self._settings = settings
         self.address = instance.address
@@ -296,52 +437,27 @@ class Database(Component):
         log_groups: Sequence[aws.cloudwatch.LogGroup],
         protect: bool,
     ) -> aws.rds.Instance:
-        monitoring_role_arn = self._monitoring_role(settings.monitoring_interval)
-        final_snapshot = self._final_snapshot(settings, identifier)
-        option_group = self._option_group(settings)
+        arguments = _instance_arguments(settings, identifier)
+        arguments.db_subnet_group_name = subnet_group.name
+        arguments.vpc_security_group_ids = [self._security_group.id]
+        arguments.parameter_group_name = parameter_group.name
+        arguments.option_group_name = self._option_group(settings)
+        arguments.monitoring_role_arn = self._monitoring_role(settings.monitoring_interval)
+        arguments.final_snapshot_identifier = self._final_snapshot(settings, identifier)
         return aws.rds.Instance(
             f"{self.prefix}-instance",
-            identifier=identifier,
-            engine=settings.engine,
-            # A major version: RDS applies minor upgrades itself (auto_minor_version_upgrade).
-            engine_version=settings.engine_version,
-            instance_class=settings.instance_class,
-            port=settings.port,
-            db_name=settings.db_name,
-            username=settings.username,
-            manage_master_user_password=True,
-            storage_type=STORAGE_TYPE,
-            allocated_storage=settings.allocated_storage,
-            max_allocated_storage=settings.max_allocated_storage,
-            storage_encrypted=True,
-            db_subnet_group_name=subnet_group.name,
-            vpc_security_group_ids=[self._security_group.id],
-            parameter_group_name=parameter_group.name,
-            option_group_name=option_group,
-            publicly_accessible=False,
-            multi_az=settings.multi_az,
-            ca_cert_identifier=CA_CERTIFICATE,
-            backup_retention_period=settings.backup_retention_days,
-            backup_window=BACKUP_WINDOW,
-            maintenance_window=MAINTENANCE_WINDOW,
-            copy_tags_to_snapshot=True,
-            deletion_protection=settings.deletion_protection,
-            skip_final_snapshot=settings.skip_final_snapshot,
-            final_snapshot_identifier=final_snapshot,
-            auto_minor_version_upgrade=True,
-            allow_major_version_upgrade=False,
-            enabled_cloudwatch_logs_exports=list(settings.log_exports),
-            monitoring_interval=settings.monitoring_interval,
-            monitoring_role_arn=monitoring_role_arn,
-            performance_insights_enabled=settings.performance_insights,
-            performance_insights_retention_period=(
-                PERFORMANCE_INSIGHTS_RETENTION_DAYS if settings.performance_insights else None
-            ),
+            arguments,
             # Its identifier is fixed (apps and operators know it): a replacement must delete the
             # old instance first, after its final snapshot. A protected one is never replaced:
-            # Pulumi refuses, and `make diff` reports it as blocking.
-            opts=self.child(
-                depends_on=log_groups, protect=protect, delete_before_replace=not protect
+            # Pulumi refuses, and `make diff` reports it as blocking. What a restore took from its
+            # source (and the source itself) matters only when the instance is created.
+            opts=pulumi.ResourceOptions.merge(
+                self.child(
+                    depends_on=log_groups, protect=protect, delete_before_replace=not protect
+                ),
+                pulumi.ResourceOptions(ignore_changes=RESTORED_FROM_SOURCE)
+                if settings.restore.requested
+                else None,
             ),
         )
 
@@ -404,6 +520,46 @@ class Database(Component):
             opts=self.child(),
         )
         return pulumi.Output.concat(identifier, "-final-", suffix.hex)
+
+    def _replicate_backups(
+        self,
+        instance: aws.rds.Instance,
+        settings: DatabaseSettings,
+        provider: aws.Provider | None,
+    ) -> None:
+        """Automated backups copied to a second region, encrypted there under a key of that
+        region (RDS user guide, "Replicating automated backups to another AWS Region")."""
+        if settings.backup_replica_region is None:
+            return
+        if provider is None:
+            raise ValueError("backup_replica_region needs a provider for that region")
+        there = pulumi.ResourceOptions(provider=provider)
+        key = aws.kms.Key(
+            f"{self.prefix}-replica-key",
+            description=f"{physical_prefix()}: the database's backups in this region",
+            enable_key_rotation=True,
+            deletion_window_in_days=REPLICA_KEY_DELETION_WINDOW_DAYS,
+            opts=pulumi.ResourceOptions.merge(self.child(), there),
+        )
+        aws.rds.InstanceAutomatedBackupsReplication(
+            f"{self.prefix}-backup-replication",
+            source_db_instance_arn=instance.arn,
+            kms_key_id=key.arn,
+            retention_period=settings.backup_retention_days,
+            opts=pulumi.ResourceOptions.merge(self.child(), there),
+        )
+
+    def _rotation(self, instance: aws.rds.Instance, days: int) -> None:
+        """The master secret's rotation schedule, always set: deleting a SecretRotation cancels
+        rotation (the provider calls CancelRotateSecret), so a schedule is never left to go."""
+        aws.secretsmanager.SecretRotation(
+            f"{self.prefix}-secret-rotation",
+            secret_id=instance.master_user_secrets.apply(_master_secret_arn),
+            rotation_rules={"automatically_after_days": days},
+            # The schedule changes; the password is not rotated by the deploy itself.
+            rotate_immediately=False,
+            opts=self.child(),
+        )
 
     def _option_group(self, settings: DatabaseSettings) -> pulumi.Output[str] | None:
         """The options the exported logs need (the audit log's plugin), when they need any."""
@@ -489,12 +645,71 @@ def _parameters(
     return parameters
 
 
+def _point_in_time(restore: RestoreSettings) -> aws.rds.InstanceRestoreToPointInTimeArgs | None:
+    if not restore.source_instance:
+        return None
+    latest = restore.time == "latest"
+    return aws.rds.InstanceRestoreToPointInTimeArgs(
+        source_db_instance_identifier=restore.source_instance,
+        restore_time=None if latest else restore.time,
+        use_latest_restorable_time=True if latest else None,
+    )
+
+
+def _instance_arguments(settings: DatabaseSettings, identifier: str) -> aws.rds.InstanceArgs:
+    """Every instance argument that follows from the settings alone."""
+    performance_insights = settings.performance_insights
+    return aws.rds.InstanceArgs(
+        identifier=identifier,
+        engine=settings.engine,
+        # A major version: RDS applies minor upgrades itself (auto_minor_version_upgrade).
+        engine_version=settings.engine_version,
+        instance_class=settings.instance_class,
+        port=settings.port,
+        db_name=settings.db_name,
+        username=settings.username,
+        manage_master_user_password=True,
+        master_user_secret_kms_key_id=settings.kms_key_arn,
+        storage_type=STORAGE_TYPE,
+        allocated_storage=settings.allocated_storage,
+        max_allocated_storage=settings.max_allocated_storage,
+        storage_encrypted=True,
+        kms_key_id=settings.kms_key_arn,
+        publicly_accessible=False,
+        multi_az=settings.multi_az,
+        ca_cert_identifier=CA_CERTIFICATE,
+        backup_retention_period=settings.backup_retention_days,
+        backup_window=BACKUP_WINDOW,
+        maintenance_window=MAINTENANCE_WINDOW,
+        copy_tags_to_snapshot=True,
+        deletion_protection=settings.deletion_protection,
+        skip_final_snapshot=settings.skip_final_snapshot,
+        auto_minor_version_upgrade=True,
+        allow_major_version_upgrade=settings.allow_major_version_upgrade,
+        apply_immediately=settings.apply_immediately,
+        enabled_cloudwatch_logs_exports=list(settings.log_exports),
+        monitoring_interval=settings.monitoring_interval,
+        performance_insights_enabled=performance_insights,
+        performance_insights_retention_period=(
+            PERFORMANCE_INSIGHTS_RETENTION_DAYS if performance_insights else None
+        ),
+        performance_insights_kms_key_id=settings.kms_key_arn if performance_insights else None,
+        snapshot_identifier=settings.restore.snapshot,
+        restore_to_point_in_time=_point_in_time(settings.restore),
+    )
+
+
 def _identity(settings: DatabaseSettings, identifier: str) -> dict[str, str]:
     """The instance arguments that replace it when they change (Terraform AWS provider,
-    aws_db_instance: engine, db_name and username are ForceNew; storage is always encrypted)."""
-    return {
+    aws_db_instance: engine, db_name, username and kms_key_id are ForceNew; storage is always
+    encrypted)."""
+    identity = {
         "identifier": identifier,
         "engine": settings.engine,
         "dbName": settings.db_name,
         "username": settings.username,
     }
+    # Only when set: stacks on the AWS managed key keep their final snapshot's name.
+    if settings.kms_key_arn:
+        identity["kmsKeyId"] = settings.kms_key_arn
+    return identity

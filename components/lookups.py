@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.database import DatabaseSettings
+from components.engines import ENGINES
 from components.hosting import PLATFORM_REGEX, AppSettings
 from components.settings import ConfigError, StackSettings
 
@@ -37,6 +39,8 @@ def look_up(settings: StackSettings, opts: pulumi.InvokeOptions) -> AwsFacts:
     version, family = _engine_version(settings, opts, problems)
     stack = _solution_stack(settings.app, settings.region, opts, problems)
     environment_zone = _domain(settings, opts, problems) if settings.app.domain.name else None
+    if settings.database.restore.requested:
+        _restore_source(settings.database, opts, problems)
     if problems:
         raise ConfigError(problems)
     return AwsFacts(zones, version, family, stack, environment_zone)
@@ -132,3 +136,91 @@ def _solution_stack(
 def _re2_literal(text: str) -> str:
     """`text` as an RE2 pattern that matches it literally."""
     return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What a restore takes from its snapshot or instance."""
+
+    engine: str
+    engine_version: str
+    encrypted: bool
+    allocated_storage: int
+    kms_key_id: str
+    username: str | None = None  # known for an instance, not for a snapshot
+    db_name: str | None = None
+
+
+def _restore_source(
+    database: DatabaseSettings, opts: pulumi.InvokeOptions, problems: list[str]
+) -> None:
+    """The source must exist and be one RDS restores into these settings: same engine and
+    major version, encrypted, no larger than the storage asked for, the same key."""
+    restore = database.restore
+    key = "webstack:database.restore"
+    try:
+        if restore.snapshot:
+            snap = aws.rds.get_snapshot(
+                db_snapshot_identifier=restore.snapshot, include_shared=True, opts=opts
+            )
+            source = _Source(
+                snap.engine,
+                snap.engine_version,
+                snap.encrypted,
+                snap.allocated_storage,
+                snap.kms_key_id,
+            )
+        else:
+            found = aws.rds.get_instance(db_instance_identifier=restore.source_instance, opts=opts)
+            source = _Source(
+                found.engine,
+                found.engine_version,
+                found.storage_encrypted,
+                found.allocated_storage,
+                found.kms_key_id,
+                found.master_username,
+                found.db_name,
+            )
+    except Exception as error:  # the provider's error for a source that is not there
+        field = "snapshot" if restore.snapshot else "sourceInstance"
+        problems.append(
+            f"{key}.{field}: {restore.snapshot or restore.source_instance!r} is not there ({error})"
+        )
+        return
+    problems += [f"{key}: {problem}" for problem in restore_problems(database, source)]
+
+
+def restore_problems(database: DatabaseSettings, source: _Source) -> list[str]:
+    """Why RDS would refuse, or quietly alter, restoring `source` into these settings."""
+    found: list[str] = []
+    major = re.match(ENGINES[database.engine].major_pattern, source.engine_version)
+    if source.engine != database.engine:
+        found.append(f"the source is {source.engine}; set engine to {source.engine}")
+    elif major is None or major.group(0) != database.engine_version:
+        found.append(
+            f"the source runs {source.engine} {source.engine_version}; set engineVersion to "
+            f"{major.group(0) if major else source.engine_version!r} (upgrade after the restore)"
+        )
+    if not source.encrypted:
+        found.append(
+            "the source is not encrypted, and a restore keeps that: copy its snapshot with a KMS "
+            "key (aws rds copy-db-snapshot --kms-key-id …) and restore the copy"
+        )
+    if source.allocated_storage > database.allocated_storage:
+        found.append(
+            f"the source has {source.allocated_storage} GiB; set allocatedStorage to at least that"
+        )
+    if database.kms_key_arn and source.kms_key_id and database.kms_key_arn != source.kms_key_id:
+        found.append(
+            f"the source is encrypted under {source.kms_key_id}, which the restore keeps; set "
+            "kmsKeyArn to it or leave kmsKeyArn out"
+        )
+    for name, ours, theirs in (
+        ("username", database.username, source.username),
+        ("dbName", database.db_name, source.db_name),
+    ):
+        if theirs is not None and theirs != ours:
+            found.append(
+                f"the source's {name} is {theirs!r}, which the restore keeps; set {name} to it"
+            )
+    return found

@@ -25,10 +25,10 @@ def stack_tags(extra: Mapping[str, str]) -> dict[str, str]:
     return {**extra, **base_tags(pulumi.get_project(), pulumi.get_stack())}
 
 
-def aws_provider(region: str, extra_tags: Mapping[str, str]) -> aws.Provider:
-    """An explicit provider for the configured region with the stack's default tags."""
+def aws_provider(region: str, extra_tags: Mapping[str, str], name: str = "aws") -> aws.Provider:
+    """An explicit provider for a region with the stack's default tags."""
     return aws.Provider(
-        "aws",
+        name,
         region=region,
         default_tags=aws.ProviderDefaultTagsArgs(tags=stack_tags(extra_tags)),
     )

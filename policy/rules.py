@@ -26,6 +26,11 @@ BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 LOGGING = "aws:s3/bucketLogging:BucketLogging"
 DB_INSTANCE = "aws:rds/instance:Instance"
+BACKUP_REPLICATION = (
+    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+)
+# A week of point-in-time recovery: a problem found after a weekend can still be undone.
+PRODUCTION_BACKUP_DAYS = 7
 EB_ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
 SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -304,6 +309,17 @@ def rds_multi_az(r: Resource, _: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def rds_backups_retained(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    days = r.props.get("backupRetentionPeriod")
+    # No backups at all is `rds-backups`'s finding, in every stack.
+    if isinstance(days, int | float) and 1 <= days < PRODUCTION_BACKUP_DAYS:
+        return [
+            f"{r.name}: backups are kept {days!r} days; set webstack:database.backupRetentionDays "
+            f"to at least {PRODUCTION_BACKUP_DAYS}"
+        ]
+    return []
+
+
 # Stack rules ------------------------------------------------------------------------------------
 
 
@@ -403,6 +419,21 @@ def alarms_reach_a_person(
             f"the stack has {what}; set webstack:alarms.emails (alarms are on with "
             "webstack:protectData)",
         )
+    ]
+
+
+def backups_replicated(
+    resources: Sequence[Resource], _: Mapping[str, Any]
+) -> list[tuple[Resource | None, str]]:
+    replicated = _targets(resources, BACKUP_REPLICATION, "sourceDbInstanceArn")
+    return [
+        (
+            db,
+            f"{db.name}: its backups stay in its own region; set "
+            "webstack:database.backupReplicaRegion",
+        )
+        for db in _of(resources, DB_INSTANCE)
+        if not _identities(db) & replicated
     ]
 
 
@@ -531,6 +562,13 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         production_only=True,
     ),
     ResourceRule(
+        "rds-backups-retained",
+        f"Production databases keep at least {PRODUCTION_BACKUP_DAYS} days of backups.",
+        frozenset({DB_INSTANCE}),
+        rds_backups_retained,
+        production_only=True,
+    ),
+    ResourceRule(
         "rds-multi-az",
         "Production databases run in two zones.",
         frozenset({DB_INSTANCE}),
@@ -560,6 +598,12 @@ STACK_RULES: tuple[StackRule, ...] = (
         "alarms-subscribed",
         "Production stacks have alarms that notify at least one subscriber.",
         alarms_reach_a_person,
+        production_only=True,
+    ),
+    StackRule(
+        "rds-backups-replicated",
+        "Production databases copy their backups to a second region.",
+        backups_replicated,
         production_only=True,
     ),
     StackRule(

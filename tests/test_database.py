@@ -8,10 +8,10 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.database import Database, DatabaseArgs, DatabaseSettings
+from components.database import RESTORED_FROM_SOURCE, Database, DatabaseArgs, DatabaseSettings
 from components.iam import service_trust_policy
 from tests.support import component, settings_of, statements
-from tools.mock_engine import Registration, Run
+from tools.mock_engine import Registration, Run, run_component
 
 INSTANCE = "aws:rds/instance:Instance"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -26,6 +26,8 @@ def database(protect: bool = True, **fields: Any) -> Run:
     settings = settings_of(DatabaseSettings, "webstack:database", fields)
 
     def build() -> None:
+        region = settings.backup_replica_region
+        replica = aws.Provider(f"aws-{region}", region=region) if region else None
         db = Database(
             "database",
             DatabaseArgs(
@@ -34,6 +36,7 @@ def database(protect: bool = True, **fields: Any) -> Run:
                 parameter_group_family=f"{settings.engine}{settings.engine_version}",
                 settings=settings,
                 protect=protect,
+                replica_provider=replica,
             ),
         )
         app_group = aws.ec2.SecurityGroup("app-instance-sg", vpc_id=VPC_ID)
@@ -163,6 +166,9 @@ def test_backup_and_maintenance_windows_do_not_overlap() -> None:
     assert backup_end < maintenance_start
 
 
+KEY = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100"
+SNAPSHOT = "webstack-prod-db-final-0a1b2c3d"
+
 OPTIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
     ({"instanceClass": "db.r7g.large"}, {"instanceClass": "db.r7g.large"}),
     (
@@ -178,6 +184,41 @@ OPTIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
     (
         {"performanceInsights": True},
         {"performanceInsightsEnabled": True, "performanceInsightsRetentionPeriod": 7},
+    ),
+    ({"applyImmediately": True}, {"applyImmediately": True}),
+    (
+        {"allowMajorVersionUpgrade": True, "applyImmediately": True},
+        {"allowMajorVersionUpgrade": True, "applyImmediately": True},
+    ),
+    ({"kmsKeyArn": KEY}, {"kmsKeyId": KEY, "masterUserSecretKmsKeyId": KEY}),
+    (
+        {"kmsKeyArn": KEY, "performanceInsights": True},
+        {
+            "kmsKeyId": KEY,
+            "masterUserSecretKmsKeyId": KEY,
+            "performanceInsightsEnabled": True,
+            "performanceInsightsRetentionPeriod": 7,
+            "performanceInsightsKmsKeyId": KEY,
+        },
+    ),
+    ({"restore": {"snapshot": SNAPSHOT}}, {"snapshotIdentifier": SNAPSHOT}),
+    (
+        {"restore": {"sourceInstance": "webstack-prod-db", "time": "2026-11-20T10:00:00Z"}},
+        {
+            "restoreToPointInTime": {
+                "sourceDbInstanceIdentifier": "webstack-prod-db",
+                "restoreTime": "2026-11-20T10:00:00Z",
+            }
+        },
+    ),
+    (
+        {"restore": {"sourceInstance": "webstack-prod-db", "time": "latest"}},
+        {
+            "restoreToPointInTime": {
+                "sourceDbInstanceIdentifier": "webstack-prod-db",
+                "useLatestRestorableTime": True,
+            }
+        },
     ),
 ]
 
@@ -391,3 +432,71 @@ def test_each_exported_log_gets_what_it_needs_to_have_content(
         assert group.inputs["majorEngineVersion"] == version
         assert group.inputs["options"] == [{"optionName": option}]
         assert instance["optionGroupName"] == group.outputs["name"]
+
+
+def test_a_new_database_ignores_nothing_and_a_restored_one_its_source_for_good() -> None:
+    assert database().one(INSTANCE).ignore_changes == []
+    restored = database(restore={"snapshot": SNAPSHOT})
+    instance = restored.one(INSTANCE)
+    # After the restore, the source (and what RDS took from it) must never replace the instance:
+    # dropping `restore` from the stack later changes nothing.
+    assert instance.ignore_changes == RESTORED_FROM_SOURCE
+    assert set(RESTORED_FROM_SOURCE) == {
+        "snapshotIdentifier",
+        "restoreToPointInTime",
+        "dbName",
+        "username",
+    }
+
+
+def test_a_customer_key_joins_the_final_snapshot_keepers() -> None:
+    keepers = database(kmsKeyArn=KEY).one("random:index/randomId:RandomId").inputs["keepers"]
+    assert keepers["kmsKeyId"] == KEY
+
+
+def test_backups_are_replicated_in_the_other_region_under_a_key_made_there() -> None:
+    r = database(backupReplicaRegion="us-west-2", backupRetentionDays=14)
+    provider = r.one("pulumi:providers:aws", "aws-us-west-2")
+    reference = f"{provider.urn}::{provider.id}"
+    key = r.one("aws:kms/key:Key", "database-replica-key")
+    replication = r.one(
+        "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+        "database-backup-replication",
+    )
+    assert (key.provider, replication.provider) == (reference, reference)
+    assert key.outputs["arn"].startswith("arn:aws:kms:us-west-2:")
+    assert key.inputs["enableKeyRotation"] is True
+    assert replication.inputs == {
+        "sourceDbInstanceArn": r.one(INSTANCE).outputs["arn"],
+        "kmsKeyId": key.outputs["arn"],
+        "retentionPeriod": 14,
+    }
+    component_urn = r.one("webstack:database:Database").urn
+    assert key.parent == replication.parent == component_urn
+    assert not database().of_type(
+        "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+    )
+
+
+def test_a_replica_region_without_its_provider_is_a_programming_error() -> None:
+    settings = settings_of(
+        DatabaseSettings, "webstack:database", {"backupReplicaRegion": "us-west-2"}
+    )
+
+    def build() -> None:
+        Database("database", DatabaseArgs(VPC_ID, SUBNET_IDS, "postgres17", settings))
+
+    with pytest.raises(ValueError, match="backup_replica_region needs a provider"):
+        run_component(build)
+
+
+def test_rotation_is_always_scheduled_and_never_rotates_on_deploy() -> None:
+    # RDS's own schedule by default: removing the key later must not cancel rotation, which is
+    # what deleting a SecretRotation does.
+    for days, r in ((7, database()), (30, database(secretRotationDays=30))):
+        rotation = r.one("aws:secretsmanager/secretRotation:SecretRotation")
+        assert rotation.inputs == {
+            "secretId": r.outputs["dbSecretArn"],
+            "rotationRules": {"automaticallyAfterDays": days},
+            "rotateImmediately": False,
+        }

@@ -197,3 +197,89 @@ def test_a_domain_that_cannot_be_served_is_a_config_error(
 ) -> None:
     (problem,) = refused(config)
     assert problem.startswith(message)
+
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100"
+PROD_SNAPSHOT = "webstack-prod-db-final-0a1b2c3d"
+LATEST = {"sourceInstance": "webstack-prod-db", "time": "latest"}
+
+
+@pytest.mark.parametrize(
+    "restore",
+    [
+        {"snapshot": PROD_SNAPSHOT},
+        {"snapshot": f"arn:aws:rds:us-east-1:123456789012:snapshot:{PROD_SNAPSHOT}"},
+        LATEST,
+    ],
+)
+def test_a_restore_from_a_matching_source_passes(restore: dict[str, str]) -> None:
+    facts, r = looked_up({"webstack:database": {"restore": restore, "allocatedStorage": 50}})
+    assert facts.engine_version == "17.7"
+    looked = {t.split(":")[-1] for t, _ in r.invokes}
+    assert looked >= ({"getInstance"} if "sourceInstance" in restore else {"getSnapshot"})
+
+
+RESTORE_PROBLEMS = [
+    (
+        {"restore": {"snapshot": PROD_SNAPSHOT}},
+        ["the source has 50 GiB; set allocatedStorage to at least that"],
+    ),
+    (
+        {"restore": {"snapshot": "legacy-unencrypted"}},
+        [
+            "the source runs postgres 16.11; set engineVersion to '16' (upgrade after the restore)",
+            "the source is not encrypted, and a restore keeps that: copy its snapshot with a KMS "
+            "key (aws rds copy-db-snapshot --kms-key-id …) and restore the copy",
+        ],
+    ),
+    (
+        {"restore": LATEST, "allocatedStorage": 50, "engine": "mysql"},
+        ["the source is postgres; set engine to postgres"],
+    ),
+    (
+        {"restore": LATEST, "allocatedStorage": 50, "username": "owner", "dbName": "orders"},
+        [
+            "the source's username is 'app_admin', which the restore keeps; set username to it",
+            "the source's dbName is 'app', which the restore keeps; set dbName to it",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("database", "expected"), RESTORE_PROBLEMS)
+def test_a_restore_rds_would_refuse_or_alter_is_a_config_error(
+    database: dict[str, Any], expected: list[str]
+) -> None:
+    assert refused({"webstack:database": database}) == [
+        f"webstack:database.restore: {text}" for text in expected
+    ]
+
+
+def test_a_restore_keeps_the_sources_key_so_another_key_is_refused() -> None:
+    (problem,) = refused(
+        {"webstack:database": {"restore": LATEST, "allocatedStorage": 50, "kmsKeyArn": KEY}}
+    )
+    assert problem.startswith(
+        "webstack:database.restore: the source is encrypted under arn:aws:kms:"
+    )
+    assert problem.endswith("which the restore keeps; set kmsKeyArn to it or leave kmsKeyArn out")
+
+
+@pytest.mark.parametrize(
+    ("restore", "expected"),
+    [
+        (
+            {"snapshot": "nightly-gone"},
+            "webstack:database.restore.snapshot: 'nightly-gone' is not there (invoke of "
+            "aws:rds/getSnapshot:getSnapshot failed: Your query returned no results.",
+        ),
+        (
+            {"sourceInstance": "gone", "time": "latest"},
+            "webstack:database.restore.sourceInstance: 'gone' is not there (invoke of "
+            "aws:rds/getInstance:getInstance failed: couldn't find resource",
+        ),
+    ],
+)
+def test_a_missing_restore_source_names_its_key(restore: dict[str, str], expected: str) -> None:
+    (problem,) = refused({"webstack:database": {"restore": restore}})
+    assert problem.startswith(expected)

@@ -47,6 +47,8 @@ def test_production_rules_follow_the_policy_config_not_the_stack_name() -> None:
         "https-required",
         "lb-access-logs",
         "alarms-subscribed",
+        "rds-backups-retained",
+        "rds-backups-replicated",
     }
     rules: list[ResourceRule | StackRule] = [*RESOURCE_RULES, *STACK_RULES]
     assert set(PRODUCTION) == {r.name for r in rules if r.production_only}
@@ -232,6 +234,13 @@ BROKEN: list[tuple[str, str, str, Callable[[Resource], Resource], str]] = [
         "holds data but is not protected",
     ),
     (
+        "rds-backups-retained",
+        "aws:rds/instance:Instance",
+        "database-instance",
+        with_props(backupRetentionPeriod=3),
+        "backups are kept 3 days; set webstack:database.backupRetentionDays to at least 7",
+    ),
+    (
         "https-required",
         "aws:elasticbeanstalk/environment:Environment",
         "app-environment",
@@ -257,6 +266,16 @@ def test_alarms_without_a_subscriber_fail_in_production() -> None:
     assert "nobody subscribed to their topic; set webstack:alarms.emails" in violation.message
     alarmless = [r for r in resources("prod") if r.type != "aws:cloudwatch/metricAlarm:MetricAlarm"]
     assert [v.rule for v in evaluate(alarmless, PRODUCTION)] == ["alarms-subscribed"]
+
+
+def test_backups_kept_in_one_region_fail_in_production() -> None:
+    found = [r for r in resources("prod") if r.name != "database-backup-replication"]
+    (violation,) = evaluate(found, PRODUCTION)
+    assert (violation.rule, violation.message) == (
+        "rds-backups-replicated",
+        "database-instance: its backups stay in its own region; set "
+        "webstack:database.backupReplicaRegion",
+    )
 
 
 def test_a_prod_stack_without_https_fails_the_production_rules() -> None:
@@ -364,7 +383,7 @@ def test_plan_exits_non_zero_on_a_mandatory_violation(
     )
     out = capsys.readouterr().out
     assert code == 3
-    assert "Policy violations (6, mandatory):" in out
+    assert "Policy violations (8, mandatory):" in out
     assert "[rds-multi-az] database-instance: the database runs in one zone" in out
     assert (
         main(

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.database import DatabaseSettings
+from components.database import DatabaseSettings, RestoreSettings
 from components.fields import Choice, Flag, Kind, Nested, Text, TextMap, Texts, Whole, fields_of
 from components.hosting import AppSettings, ManagedUpdates, architecture
 from components.network import NetworkSettings
@@ -224,6 +224,74 @@ RULES = [
         "database",
         {"engine": "mysql", "performanceInsights": True},
         "webstack:database.performanceInsights: RDS offers no Performance Insights for mysql",
+    ),
+    (
+        "database",
+        {"restore": {"snapshot": "a", "sourceInstance": "b", "time": "latest"}},
+        "webstack:database.restore: takes snapshot, or sourceInstance and time, not both",
+    ),
+    (
+        "database",
+        {"restore": {"sourceInstance": "webstack-prod-db"}},
+        "webstack:database.restore.time: is missing; give an RFC 3339 time, or latest",
+    ),
+    (
+        "database",
+        {"restore": {"sourceInstance": "webstack-prod-db", "time": "2026-11-20 10:00"}},
+        "webstack:database.restore.time: '2026-11-20 10:00' is not valid; expected an RFC 3339",
+    ),
+    (
+        "database",
+        {"restore": {"time": "latest"}},
+        "webstack:database.restore.time: has no effect without sourceInstance",
+    ),
+    (
+        "database",
+        {"restore": {"snapshot": "arn:aws:rds:eu-west-1:123456789012:snapshot:nightly"}},
+        "webstack:database.restore.snapshot: 'arn:aws:rds:eu-west-1:123456789012:snapshot:"
+        "nightly' is in eu-west-1; the stack is in us-east-1, and it must be in the same region; "
+        "copy it here first",
+    ),
+    (
+        "database",
+        {"restore": {"snapshot": "1-starts-with-a-digit"}},
+        "webstack:database.restore.snapshot: '1-starts-with-a-digit'",
+    ),
+    (
+        "database",
+        {"allowMajorVersionUpgrade": True},
+        "webstack:database.allowMajorVersionUpgrade: needs applyImmediately true",
+    ),
+    (
+        "database",
+        {"blueGreenUpdate": True},
+        "webstack:database.blueGreenUpdate: true is refused: RDS runs no blue/green deployment "
+        "for an instance whose master password Secrets Manager manages",
+    ),
+    (
+        "database",
+        {"backupReplicaRegion": "us-east-1"},
+        "webstack:database.backupReplicaRegion: 'us-east-1' is the stack's own region",
+    ),
+    (
+        "database",
+        {"backupReplicaRegion": "us-west-9"},
+        "webstack:database.backupReplicaRegion: 'us-west-9' is not valid; expected an AWS region",
+    ),
+    (
+        "database",
+        {"backupReplicaRegion": "cn-north-1"},
+        "'cn-north-1' is in another partition than us-east-1; backups are copied within a "
+        "partition",
+    ),
+    ("database", {"secretRotationDays": 0}, "webstack:database.secretRotationDays: 0"),
+    ("database", {"secretRotationDays": 1001}, "webstack:database.secretRotationDays: 1001"),
+    (
+        "database",
+        {
+            "kmsKeyArn": "arn:aws:kms:us-west-2:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100"
+        },
+        "webstack:database.kmsKeyArn: 'arn:aws:kms:us-west-2:123456789012:key/",
     ),
     ("app", {"minInstances": 3, "maxInstances": 2}, "webstack:app.minInstances: 3 is greater than"),
     ("app", {"minInstances": 0}, "webstack:app.minInstances: 0"),
@@ -743,3 +811,42 @@ def test_huge_or_deep_values_are_shown_short_and_refused_without_recursion() -> 
 )
 def test_alarms_are_on_where_data_is_protected_unless_set(config: dict[str, Any], on: bool) -> None:
     assert parse(**config).alarms_on is on
+
+
+@pytest.mark.parametrize(
+    ("restore", "expected"),
+    [
+        ({}, RestoreSettings()),
+        ({"snapshot": "nightly-1"}, RestoreSettings(snapshot="nightly-1")),
+        (
+            {"sourceInstance": "webstack-prod-db", "time": "2026-11-20T10:00:00.5+01:00"},
+            RestoreSettings(source_instance="webstack-prod-db", time="2026-11-20T10:00:00.5+01:00"),
+        ),
+        (
+            {"sourceInstance": "webstack-prod-db", "time": "latest"},
+            RestoreSettings(source_instance="webstack-prod-db", time="latest"),
+        ),
+    ],
+)
+def test_a_restore_is_read_in_each_form(restore: dict[str, str], expected: RestoreSettings) -> None:
+    database = parse(database={"restore": restore}).database
+    assert database.restore == expected
+    assert database.restore.requested is bool(restore)
+
+
+def test_a_major_upgrade_and_a_second_backup_region_are_read() -> None:
+    database = parse(
+        database={
+            "engineVersion": "17",
+            "allowMajorVersionUpgrade": True,
+            "applyImmediately": True,
+            "backupReplicaRegion": "us-west-2",
+            "secretRotationDays": 30,
+        }
+    ).database
+    assert (
+        database.allow_major_version_upgrade,
+        database.apply_immediately,
+        database.backup_replica_region,
+        database.secret_rotation_days,
+    ) == (True, True, "us-west-2", 30)

@@ -185,8 +185,8 @@ def test_dev_is_the_cheap_footprint_and_prod_the_resilient_one() -> None:
     ) == ("1", "6")
 
 
-def provider_of(r: Run) -> tuple[str, dict[str, str]]:
-    provider = r.one("pulumi:providers:aws")
+def provider_of(r: Run, name: str = "aws") -> tuple[str, dict[str, str]]:
+    provider = r.one("pulumi:providers:aws", name)
     # Provider inputs reach the engine as JSON strings.
     tags: dict[str, str] = json.loads(provider.inputs["defaultTags"])["tags"]
     return f"{provider.urn}::{provider.id}", tags
@@ -202,11 +202,26 @@ def test_every_aws_resource_carries_the_stack_tags(stack: str) -> None:
         "stack": stack,
         "managed-by": "pulumi",
     }
-    assert r.one("pulumi:providers:aws").inputs["region"] == "us-east-1"
+    assert r.one("pulumi:providers:aws", "aws").inputs["region"] == "us-east-1"
     aws_resources = [x for x in r.resources if x.type.startswith("aws:")]
     assert aws_resources
     for resource in aws_resources:
-        assert resource.provider == reference, resource.name
+        if resource.name not in REPLICA_RESOURCES:
+            assert resource.provider == reference, resource.name
+
+
+REPLICA_RESOURCES = {"database-replica-key", "database-backup-replication"}
+
+
+def test_prod_backups_are_copied_to_a_second_region_under_the_same_tags() -> None:
+    prod = run("prod")
+    (replica,) = [p for p in prod.of_type("pulumi:providers:aws") if p.name != "aws"]
+    assert (replica.name, replica.inputs["region"]) == ("aws-us-west-2", "us-west-2")
+    reference, tags = provider_of(prod, replica.name)
+    assert tags == provider_of(prod)[1]
+    there = {x.name for x in prod.resources if x.provider == reference}
+    assert there == REPLICA_RESOURCES
+    assert [p.name for p in run("dev").of_type("pulumi:providers:aws")] == ["aws"]
 
 
 def test_beanstalk_resources_get_no_tag_beanstalk_refuses() -> None:

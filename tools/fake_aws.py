@@ -86,6 +86,29 @@ BEANSTALK_ZONES = {
 }
 
 
+# Backups of the offline account a restore may name: a final snapshot of prod (encrypted, as
+# webstack's are), an unencrypted one, and prod's instance for point-in-time restores.
+SNAPSHOTS = {
+    "webstack-prod-db-final-0a1b2c3d": {
+        "engine": "postgres",
+        "version": "17.7",
+        "encrypted": True,
+        "gib": 50,
+    },
+    "legacy-unencrypted": {"engine": "postgres", "version": "16.11", "encrypted": False, "gib": 20},
+}
+INSTANCES = {
+    "webstack-prod-db": {
+        "engine": "postgres",
+        "version": "17.7",
+        "encrypted": True,
+        "gib": 50,
+        "username": "app_admin",
+        "db_name": "app",
+    },
+}
+
+
 class AwsError(Exception):
     """An error the provider reports for an invoke, as AWS or the provider words it."""
 
@@ -137,6 +160,43 @@ def _engine_version(inputs: dict[str, Any]) -> dict[str, Any]:
     raise AwsError(f"no RDS Engine Versions matched; engine {engine!r}, version {asked!r}")
 
 
+def _default_rds_key(region: str) -> str:
+    return f"arn:{partition_of(region)}:kms:{region}:{ACCOUNT_ID}:key/{_uuid('aws/rds')}"
+
+
+def _snapshot(name: str, region: str) -> dict[str, Any]:
+    short = name.rsplit(":snapshot:", 1)[-1]
+    if short not in SNAPSHOTS:
+        raise AwsError("Your query returned no results. Please change your search criteria.")
+    found = SNAPSHOTS[short]
+    return {
+        "dbSnapshotIdentifier": short,
+        "engine": found["engine"],
+        "engineVersion": found["version"],
+        "encrypted": found["encrypted"],
+        "allocatedStorage": found["gib"],
+        "kmsKeyId": _default_rds_key(region) if found["encrypted"] else "",
+        "id": short,
+    }
+
+
+def _db_instance(name: str, region: str) -> dict[str, Any]:
+    if name not in INSTANCES:
+        raise AwsError(f"couldn't find resource (DBInstanceNotFound: {name})")
+    found = INSTANCES[name]
+    return {
+        "dbInstanceIdentifier": name,
+        "engine": found["engine"],
+        "engineVersion": found["version"],
+        "storageEncrypted": found["encrypted"],
+        "allocatedStorage": found["gib"],
+        "kmsKeyId": _default_rds_key(region),
+        "masterUsername": found["username"],
+        "dbName": found["db_name"],
+        "id": name,
+    }
+
+
 def answer_invoke(token: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
     """What AWS (through the provider) would answer for one invoke of the program."""
     partition = partition_of(region)
@@ -166,6 +226,10 @@ def answer_invoke(token: str, inputs: dict[str, Any], region: str) -> dict[str, 
         if region not in BEANSTALK_ZONES:
             raise AwsError(f"unsupported Elastic Beanstalk Region ({region})")
         return {"id": BEANSTALK_ZONES[region], "region": region}
+    if token == "aws:rds/getSnapshot:getSnapshot":
+        return _snapshot(inputs["dbSnapshotIdentifier"], region)
+    if token == "aws:rds/getInstance:getInstance":
+        return _db_instance(inputs["dbInstanceIdentifier"], region)
     if token == "aws:lb/getListener:getListener":
         arn = inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/")
         return {

@@ -207,6 +207,9 @@ class _Mocks(pulumi.runtime.Mocks):
     def __init__(self, run: Run, region: str) -> None:
         self.run = run
         self.region = region
+        # AWS provider name -> its region, so a resource made through a second provider (another
+        # region) gets that region's ARNs.
+        self.provider_regions: dict[str, str] = {}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         inputs = unwrap(_mark_secrets(args.args))
@@ -215,7 +218,12 @@ class _Mocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = unwrap(_mark_secrets(args.inputs))
-        return resource_state(args.typ, args.name, inputs, self.region)
+        if args.typ == "pulumi:providers:aws" and inputs.get("region"):
+            self.provider_regions[args.name] = inputs["region"]
+        # A provider reference is "<urn>::<id>", and a URN ends with "::<name>".
+        provider = (args.provider or "").split("::")[-2:-1]
+        region = self.provider_regions.get(provider[0], self.region) if provider else self.region
+        return resource_state(args.typ, args.name, inputs, region)
 
 
 class _ProviderError(grpc.RpcError):
