@@ -1,6 +1,9 @@
 # make test             set up the virtualenv (first run) and run the test suite
 # make plan STACK=dev   print what a stack would create, offline (no AWS account, no Pulumi CLI),
 #                       checked by the policy rules (POLICY_CONFIG=policy/production.json for prod)
+# make diff STACK=prod BASE=main
+#                       what the working tree changes in a stack against a git ref (default HEAD),
+#                       offline, as Markdown; exits 4 when a protected resource would be replaced
 # make docs             regenerate the README's configuration table and the stack-file schema
 # make lint             exactly the static checks CI runs: ruff, ruff format --check, mypy
 # make bench            time the test suite and the offline plan against their targets
@@ -9,9 +12,10 @@ PYTHON ?= python3
 VENV   ?= venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
+BASE   ?= HEAD
 POLICY_CONFIG ?=
 
-.PHONY: install test plan docs lint bench clean
+.PHONY: install test plan diff docs lint bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +38,18 @@ plan: install
 	  2) echo "make plan: the stack's config was refused (tools.plan exited 2)" >&2 ;; \
 	  3) echo "make plan: a policy rule failed (tools.plan exited 3)" >&2 ;; \
 	  *) echo "make plan: the plan crashed (tools.plan exited $$status)" >&2 ;; \
+	esac; \
+	exit $$status
+
+# As with plan: make reports a failing recipe as status 2; CI runs the script for its own status.
+diff: install
+	@$(PY) -m tools.diff --base $(BASE) $(STACK); \
+	status=$$?; \
+	case $$status in \
+	  0) ;; \
+	  2) echo "make diff: a stack's config was refused (tools.diff exited 2)" >&2 ;; \
+	  4) echo "make diff: a protected resource would be replaced or deleted (tools.diff exited 4)" >&2 ;; \
+	  *) echo "make diff: the diff crashed (tools.diff exited $$status)" >&2 ;; \
 	esac; \
 	exit $$status
 

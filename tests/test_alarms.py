@@ -76,9 +76,10 @@ def test_every_address_is_subscribed_by_email() -> None:
     r = alarms(emails=["ops@example.com", "dba@example.com"])
     subscriptions = r.of_type("aws:sns/topicSubscription:TopicSubscription")
     topic = r.one("aws:sns/topic:Topic").outputs["arn"]
-    assert [(s.inputs["protocol"], s.inputs["endpoint"]) for s in subscriptions] == [
-        ("email", "ops@example.com"),
-        ("email", "dba@example.com"),
+    # Registered concurrently, so in no fixed order; named by position in the list.
+    assert sorted((s.name, s.inputs["protocol"], s.inputs["endpoint"]) for s in subscriptions) == [
+        ("alarms-email-0", "email", "ops@example.com"),
+        ("alarms-email-1", "email", "dba@example.com"),
     ]
     assert all(s.inputs["topic"] == topic for s in subscriptions)
 

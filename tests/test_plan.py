@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tools.mock_engine import Secret
-from tools.plan import REDACTED, main, redact
+from tools.plan import main, redact
+from tools.readable import REDACTED, plain
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -23,25 +27,102 @@ def test_good_stack_prints_the_tree_counts_and_outputs(
     assert main(["dev", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Previewing stack 'dev' of project 'webstack'" in out
-    assert " +   pulumi:pulumi:Stack" in out
+    assert " + pulumi:pulumi:Stack" in out
     assert "├─ webstack:network:Network" in out
-    assert "aws:ec2/vpc:Vpc" in out and "cidrBlock=10.0.0.0/16" in out
-    assert "    1  aws:rds/instance:Instance" in out
-    assert '    appUrl: "http://webstack-dev.us-east-1.elasticbeanstalk.com"' in out
+    assert "├─ aws:ec2:Vpc" in out and "cidrBlock=10.0.0.0/16" in out
+    assert "    1  aws:rds:Instance" in out
+    assert "    appUrl: http://[unknown: app-environment.cname]" in out
     assert "warning: webstack:app.domain and certificateArn are not set" in out
 
 
-def test_plan_json_lists_resources_dependencies_and_outputs(tmp_path: Path) -> None:
-    assert main(["prod", "--out", str(tmp_path)]) == 0
-    plan = json.loads((tmp_path / "plan-prod.json").read_text())
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Both stacks' printed plans (the JSON files land in a folder of their own)."""
+    out = tmp_path_factory.mktemp("plans")
+    texts: dict[str, str] = {}
+    for stack in ("dev", "prod"):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            main([stack, "--out", str(out)])
+        texts[stack] = buffer.getvalue()
+        texts[f"{stack}.json"] = (out / f"plan-{stack}.json").read_text()
+    return texts
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_plan_fits_120_columns(printed: dict[str, str], stack: str) -> None:
+    lines = printed[stack].splitlines()
+    assert max(len(line) for line in lines) <= 120, max(lines, key=len)
+
+
+MOCK_LOOKING = re.compile(
+    r"\b(sg|subnet|vpc|rtb|igw|nat|eipalloc|vpce)-[0-9a-f]{8,}|[a-z]{2}-[a-z]+-[0-9]\.rds\.amazonaws\.com"
+)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_deployment_time_values_are_unknown_not_mock_values(
+    printed: dict[str, str], stack: str
+) -> None:
+    for text in (printed[stack], printed[f"{stack}.json"]):
+        assert not MOCK_LOOKING.findall(text)
+    plan = json.loads(printed[f"{stack}.json"])
+    by_name = {r["name"]: r for r in plan["resources"]}
+    rule = by_name["database-from-app-instance-sg"]["inputs"]
+    assert rule["referencedSecurityGroupId"] == "[unknown: app-instance-sg.id]"
+    instance = by_name["database-instance"]["inputs"]
+    assert instance["vpcSecurityGroupIds"] == ["[unknown: database-sg.id]"]
+    # What the program states itself stays known; what a resource gets at creation does not.
+    assert instance["identifier"] == f"webstack-{stack}-db"
+    assert plan["outputs"]["dbName"] == "app"
+    assert plan["outputs"]["dbAddress"] == "[unknown: database-instance.address]"
+    assert plan["outputs"]["bucketName"] == "[unknown: storage-bucket.id]"
+    assert "tcp 5432 from [unknown: app-instance-sg.id]" in printed[stack]
+
+
+def test_nested_documents_are_data_with_unknowns_inside(printed: dict[str, str]) -> None:
+    plan = json.loads(printed["prod.json"])
+    by_name = {r["name"]: r for r in plan["resources"]}
+    policy = by_name["storage-bucket-policy"]["inputs"]["policy"]
+    assert policy["Statement"][0]["Resource"] == [
+        "[unknown: storage-bucket.arn]",
+        "[unknown: storage-bucket.arn]/*",
+    ]
+    trust = by_name["app-instance-role"]["inputs"]["assumeRolePolicy"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    assert by_name["aws"]["inputs"]["defaultTags"]["tags"]["stack"] == "prod"
+    assert plan["format"] == 2
+
+
+def test_the_tree_shows_what_a_reviewer_checks(printed: dict[str, str]) -> None:
+    prod = printed["prod"]
+    for item in (
+        "storageEncrypted=true",
+        "publiclyAccessible=false",
+        "deletionProtection=true",
+        "backupRetentionPeriod=30",
+        "instanceTypes=t3.small  minSize=2  maxSize=6",
+        "variables=AWS_REGION,BUCKET_NAME,DB_ENGINE,DB_HOST,DB_NAME,DB_PORT,DB_SECRET_ARN",
+        "bucketPrefix=webstack-prod-storage-  forceDestroy=false  [protect]",
+        "tcp 443 from 0.0.0.0/0",
+        "all traffic to 0.0.0.0/0",
+        "retentionPeriod=30  provider=aws-us-west-2",
+        "actions:  secretsmanager:GetSecretValue  secretsmanager:DescribeSecret",
+    ):
+        assert item in prod, item
+
+
+def test_plan_json_lists_resources_dependencies_and_outputs(printed: dict[str, str]) -> None:
+    plan = json.loads(printed["prod.json"])
     assert plan["stack"] == "prod"
     by_name = {r["name"]: r for r in plan["resources"]}
     instance = by_name["database-instance"]
     assert instance["type"] == "aws:rds/instance:Instance"
-    assert instance["protect"] is True
+    assert (instance["protect"], instance["deleteBeforeReplace"]) == (True, False)
     assert instance["inputs"]["multiAz"] is True
     assert instance["parent"].endswith("webstack:database:Database::database")
     assert any("SubnetGroup" in urn for urn in instance["dependencies"])
+    assert by_name["app-platform"]["inputs"]["input"].startswith("64bit Amazon Linux 2023")
     assert set(plan["outputs"]) >= {"vpcId", "bucketName", "dbSecretArn", "appUrl"}
 
 
@@ -51,6 +132,7 @@ def test_secrets_are_redacted_and_numbers_kept_whole() -> None:
         "b": [1, 2.5],
         "c": True,
     }
+    assert plain({"a": Secret("pw"), "doc": '{"n": 1.0}'}) == {"a": REDACTED, "doc": {"n": 1}}
 
 
 def plan_of(project: Path, stack: str) -> subprocess.CompletedProcess[str]:
