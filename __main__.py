@@ -48,8 +48,8 @@ app = AppHosting(
     "app",
     AppHostingArgs(
         vpc_id=network.vpc_id,
-        load_balancer_subnet_ids=network.public_subnet_ids,
-        instance_subnet_ids=network.app_subnet_ids,
+        public_subnet_ids=network.public_subnet_ids,
+        app_subnet_ids=network.app_subnet_ids,
         instances_in_public_subnets=network.app_in_public_subnets,
         connections=AppConnections(
             bucket_name=storage.bucket_name,

@@ -132,6 +132,41 @@ class Whole:
 
 
 @dataclass(frozen=True)
+class Decimal:
+    """A number in `low`..`high`, written as a number (0.05) or as its text ("0.05"); kept as
+    text, which is how AWS's option settings take it."""
+
+    low: float
+    high: float
+
+    @property
+    def accepted(self) -> str:
+        return f"a number from {self.low:g} to {self.high:g}"
+
+    def parse(self, value: Any, key: str, reader: Reader) -> str:
+        if isinstance(value, str) and re.fullmatch(_DECIMAL, value):
+            number, text = float(value), value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            number, text = float(value), repr(float(value)).removesuffix(".0")
+        else:
+            raise InvalidValueError(self.accepted)
+        if not self.low <= number <= self.high:
+            raise InvalidValueError(self.accepted)
+        return text
+
+    def schema(self) -> JsonSchema:
+        return {
+            "anyOf": [
+                {"type": "number", "minimum": self.low, "maximum": self.high},
+                {"type": "string", "pattern": f"^{_DECIMAL}$"},
+            ]
+        }
+
+
+_DECIMAL = r"[0-9]+(\.[0-9]+)?"
+
+
+@dataclass(frozen=True)
 class Choice:
     """One of a fixed set of words."""
 

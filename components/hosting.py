@@ -1,8 +1,9 @@
 """`webstack:hosting:AppHosting`: an Elastic Beanstalk environment that would pass a production review.
 
-Application load balancer, IMDSv2 only, enhanced health, managed platform updates, logs streamed
-to CloudWatch, rolling deploys, and IAM that grants the instances nothing but the web tier's
-managed policy plus what `grant_*` helpers of other components add to `instance_role`.
+Application load balancer (or, for cheap stacks, a single instance on an Elastic IP), IMDSv2
+only, enhanced health, managed platform updates, logs streamed to CloudWatch, rolling deploys,
+Spot where asked, and IAM that grants the instances nothing but the web tier's managed policy
+plus what `grant_*` helpers of other components add to `instance_role`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,18 @@ import pulumi_aws as aws
 
 from components.base import Component
 from components.edge import alias_record, validated_certificate, web_acl
-from components.fields import Check, Choice, Flag, Nested, Text, TextMap, Texts, Whole, setting
+from components.fields import (
+    Check,
+    Choice,
+    Decimal,
+    Flag,
+    Nested,
+    Text,
+    TextMap,
+    Texts,
+    Whole,
+    setting,
+)
 from components.iam import managed_policy_arn, regional_arn_problem, service_trust_policy
 from components.logs import LOG_RETENTION_DAYS
 from components.naming import environment_name, physical_prefix
@@ -79,6 +91,16 @@ ROLLING_UPDATE_TYPES: dict[DeploymentPolicy, str] = {
     "Immutable": "Immutable",
     "TrafficSplitting": "Immutable",
 }
+EnvironmentType = Literal["LoadBalanced", "SingleInstance"]
+ENVIRONMENT_TYPES: tuple[EnvironmentType, ...] = ("LoadBalanced", "SingleInstance")
+# What Beanstalk deploys to a single instance with ("Deployment policies and settings", EB
+# developer guide): there is no load balancer to roll instances behind.
+SINGLE_INSTANCE_POLICIES: tuple[DeploymentPolicy, ...] = ("AllAtOnce", "Immutable")
+# `aws:ec2:instances` SpotMaxPrice: 0.001 to 20.0 USD per instance-hour.
+SPOT_MAX_PRICE = Decimal(0.001, 20.0)
+# Where a single instance's own TLS setup lives in the bundle: nginx server blocks in
+# .platform/nginx/conf.d/*.conf ("Extending Elastic Beanstalk Linux platforms").
+INSTANCE_NGINX_CONF = Path(".platform/nginx/conf.d")
 UpdateLevel = Literal["minor", "patch"]
 UPDATE_LEVELS: tuple[UpdateLevel, ...] = ("minor", "patch")
 CERTIFICATE_ARN = r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}"
@@ -169,6 +191,48 @@ def _source_bundle_problem(project_dir: Path, source: str) -> str | None:
     return None
 
 
+def _instance_tls_problem(project_dir: Path, source: str) -> str | None:
+    """Why the bundle cannot end TLS on its instance, or None: an nginx server of its own must
+    listen on 443 (the platform's listens on 80 only)."""
+    folder = project_dir / source / INSTANCE_NGINX_CONF
+    for conf in sorted(folder.glob("*.conf")) if folder.is_dir() else []:
+        if re.search(r"^\s*listen\s+(\[::\]:)?443\b[^;]*\bssl\b", conf.read_text(), re.M):
+            return None
+    return (
+        f"needs an nginx server listening on 443 with ssl in {source}/{INSTANCE_NGINX_CONF}/*.conf "
+        "(and its certificate on the instance); none is there"
+    )
+
+
+@dataclass(frozen=True)
+class SpotSettings:
+    """`webstack:app.spot`: Spot instances through Beanstalk's Spot fleet options."""
+
+    enabled: bool = setting(False, Flag(), "run Spot instances (Beanstalk's `EnableSpot`)")
+    on_demand_base: int = setting(
+        0, Whole(0, 10000), "instances kept On-Demand before any Spot instance"
+    )
+    on_demand_above_percent: int | None = setting(
+        None,
+        Whole(0, 100),
+        "percent of the instances above the base that are On-Demand",
+        shown_default="Beanstalk's: 70 load-balanced, 0 single instance",
+    )
+    max_price: str | None = setting(
+        None,
+        SPOT_MAX_PRICE,
+        "the most paid for a Spot instance-hour, in USD",
+        shown_default="the On-Demand price",
+    )
+
+    def checked(self, check: Check) -> SpotSettings:
+        if not self.enabled:
+            for name in ("on_demand_base", "on_demand_above_percent", "max_price"):
+                if getattr(self, name) != getattr(SpotSettings(), name):
+                    check.report(name, "has no effect with enabled false; remove it or enable Spot")
+        return self
+
+
 _DOMAIN = r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?"
 
 
@@ -228,15 +292,23 @@ class AppSettings:
         ),
         "an exact solution stack name, overrides `platform`",
     )
+    environment_type: EnvironmentType = setting(
+        "LoadBalanced",
+        Choice(ENVIRONMENT_TYPES),
+        "`SingleInstance`: one instance on an Elastic IP in a public subnet, no load balancer "
+        "(no domain, WAF, load-balancer logs or second instance)",
+    )
     instance_types: tuple[str, ...] = setting(
-        ("t3.micro",),
+        ("t4g.micro",),
         Texts(
             Text(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "EC2 instance types such as t3.micro"),
             min_items=1,
             max_items=40,
         ),
-        "EC2 instance types, first is preferred",
+        "EC2 instance types of one architecture (Graviton t4g, m7g, c7g… are arm64); several "
+        "only with Spot",
     )
+    spot: SpotSettings = setting(SpotSettings(), Nested(SpotSettings), "Spot instances")
     min_instances: int = setting(1, Whole(1, 10000), "fewest instances, at most `maxInstances`")
     max_instances: int = setting(
         2, Whole(1, 10000), "most instances; scaled on average CPU (out above 70 %, in below 20 %)"
@@ -247,12 +319,18 @@ class AppSettings:
             r"/[A-Za-z0-9._~/%-]{0,1023}",
             f"a URL path starting with /, at most {MAX_HEALTH_CHECK_PATH} characters",
         ),
-        "the path the load balancer checks",
+        "the path the load balancer checks (a single instance is checked by its EC2 status)",
     )
     certificate_arn: str | None = setting(
         None,
         Text(CERTIFICATE_ARN, "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)"),
         "ACM certificate: HTTPS on 443 and HTTP→HTTPS redirect",
+    )
+    instance_https: bool = setting(
+        False,
+        Flag(),
+        "`SingleInstance` only: the bundle ends TLS on the instance itself (an nginx server on 443 "
+        "in `.platform/nginx/conf.d/`, with its certificate); opens 443 to the instance",
     )
     source_bundle: str = setting(
         "app",
@@ -296,8 +374,13 @@ class AppSettings:
     )
 
     @property
+    def single(self) -> bool:
+        return self.environment_type == "SingleInstance"
+
+    @property
     def https(self) -> bool:
-        return bool(self.certificate_arn or self.domain.name)
+        """HTTPS served: by the load balancer (domain or certificate) or the instance itself."""
+        return bool(self.certificate_arn or self.domain.name or self.instance_https)
 
     def checked(self, check: Check) -> AppSettings:
         if self.min_instances > self.max_instances:
@@ -322,7 +405,47 @@ class AppSettings:
             check.report("waf_rate_limit", "has no effect with waf false; remove it or turn waf on")
         self._check_instance_types(check)
         self._check_properties_size(check)
-        return self._platform_checked(check)
+        result = self._type_checked(check)
+        return result._platform_checked(check)
+
+    def _type_checked(self, check: Check) -> AppSettings:
+        """What a single instance cannot have: everything a load balancer provides."""
+        if not self.single:
+            if self.instance_https:
+                check.report(
+                    "instance_https",
+                    "only with environmentType SingleInstance; a load balancer ends TLS with "
+                    "domain or certificateArn",
+                )
+            return self
+        needs_balancer = {
+            "domain": self.domain.name is not None,
+            "certificate_arn": self.certificate_arn is not None,
+            "waf": self.waf,
+            "access_logs": self.access_logs,
+            "health_check_path": check.given("health_check_path"),
+            "min_instances": check.given("min_instances") and self.min_instances > 1,
+            "max_instances": check.given("max_instances") and self.max_instances > 1,
+        }
+        for name, used in needs_balancer.items():
+            if used:
+                check.report(
+                    name,
+                    "needs a load balancer, and environmentType is SingleInstance (one instance, "
+                    "no load balancer); remove it or use LoadBalanced",
+                )
+        policy = self.deployment_policy if check.given("deployment_policy") else "AllAtOnce"
+        if policy not in SINGLE_INSTANCE_POLICIES:
+            check.fail(
+                "deployment_policy",
+                policy,
+                "AllAtOnce or Immutable on a SingleInstance environment",
+            )
+            policy = "AllAtOnce"
+        why = self.instance_https and _instance_tls_problem(check.project_dir, self.source_bundle)
+        if why:
+            check.report("instance_https", why)
+        return dataclasses.replace(self, deployment_policy=policy, min_instances=1, max_instances=1)
 
     def _check_instance_types(self, check: Check) -> None:
         """Beanstalk uses only the first type without Spot, and one architecture for all."""
@@ -332,11 +455,18 @@ class AppSettings:
             check.report(
                 "instance_types", f"mixes architectures: {kinds}; Beanstalk needs one for all"
             )
-        elif len(types) > 1:
+        elif len(types) > 1 and not self.spot.enabled:
             check.report(
                 "instance_types",
                 f"{len(types)} types, but without Spot Beanstalk launches only the first "
-                f"({types[0]}); list one type",
+                f"({types[0]}); list one type, or enable spot",
+            )
+        if self.spot.enabled and self.spot.on_demand_base > self.max_instances:
+            check.report(
+                "spot",
+                f"onDemandBase {self.spot.on_demand_base} is more than maxInstances "
+                f"({self.max_instances}); expected at most maxInstances",
+                "onDemandBase",
             )
 
     def _check_properties_size(self, check: Check) -> None:
@@ -368,8 +498,10 @@ class AppHostingArgs:
     """What `AppHosting` is built from: its settings, where it runs and what it connects to."""
 
     vpc_id: pulumi.Input[str]
-    load_balancer_subnet_ids: pulumi.Input[list[str]]
-    instance_subnet_ids: pulumi.Input[list[str]]
+    # The load balancer's subnets, and a single instance's (it takes an Elastic IP there).
+    public_subnet_ids: pulumi.Input[list[str]]
+    # Where load-balanced instances run: private subnets behind NAT, or public ones without.
+    app_subnet_ids: pulumi.Input[list[str]]
     # Without NAT the instances sit in public subnets and need public IPs to reach AWS APIs.
     instances_in_public_subnets: bool
     connections: AppConnections
@@ -412,7 +544,8 @@ class Wiring:
     service_role_arn: pulumi.Input[str]
     instance_profile: pulumi.Input[str]
     instance_security_group_id: pulumi.Input[str]
-    load_balancer_security_group_id: pulumi.Input[str]
+    # None on a single instance: there is no load balancer.
+    load_balancer_security_group_id: pulumi.Input[str] | None
     # The HTTPS listener's certificate: the stack's own, or the one made for its domain.
     certificate_arn: pulumi.Input[str] | None = None
 
@@ -420,16 +553,18 @@ class Wiring:
 def environment_settings(
     args: AppHostingArgs, wiring: Wiring
 ) -> list[aws.elasticbeanstalk.EnvironmentSettingArgs]:
-    """Every option setting, sorted, each with resource="", only options an ALB environment reads."""
+    """Every option setting, sorted, each with resource="", only the options the environment's
+    type reads: a single instance gets none of the load balancer's, scaling's or rolling's."""
     settings = args.settings
     rows = [
         *_placement_options(args, wiring),
-        *_capacity_options(settings),
+        *_spot_options(settings.spot),
         *_deployment_options(settings),
         *_health_and_log_options(settings, wiring),
-        *_load_balancer_options(args, wiring),
         *_managed_update_options(settings, wiring),
     ]
+    if not settings.single:
+        rows += [*_capacity_options(settings), *_load_balancer_options(args, wiring)]
     env_vars = "aws:elasticbeanstalk:application:environment"
     variables = {**settings.environment_variables, **args.connections.variables()}
     rows += [(env_vars, key, value) for key, value in variables.items()]
@@ -443,24 +578,50 @@ def environment_settings(
 
 
 def _placement_options(args: AppHostingArgs, wiring: Wiring) -> list[Setting]:
-    """Where the load balancer and the instances run, and what the instances are."""
+    """Where the load balancer and the instances run, and what the instances are. A single
+    instance runs in a public subnet on its Elastic IP (AssociatePublicIpAddress does nothing
+    there)."""
     vpc = "aws:ec2:vpc"
     launch = "aws:autoscaling:launchconfiguration"
-    return [
+    rows: list[Setting] = [
         (vpc, "VPCId", args.vpc_id),
-        (vpc, "Subnets", _csv(args.instance_subnet_ids)),
-        (vpc, "ELBSubnets", _csv(args.load_balancer_subnet_ids)),
-        (vpc, "ELBScheme", "public"),
-        (vpc, "AssociatePublicIpAddress", str(args.instances_in_public_subnets).lower()),
         (launch, "IamInstanceProfile", wiring.instance_profile),
         (launch, "SecurityGroups", wiring.instance_security_group_id),
         # Beanstalk's own instance group opens port 22 to the world; the instances take only
-        # the group above, which admits the load balancer alone.
+        # the group above, which admits the load balancer alone (or, on a single instance, the
+        # app's ports).
         (launch, "DisableDefaultEC2SecurityGroup", "true"),
         (launch, "DisableIMDSv1", "true"),
         (launch, "RootVolumeType", ROOT_VOLUME_TYPE),
         ("aws:ec2:instances", "InstanceTypes", ",".join(args.settings.instance_types)),
     ]
+    if args.settings.single:
+        return [*rows, (vpc, "Subnets", _csv(args.public_subnet_ids))]
+    return [
+        *rows,
+        (vpc, "Subnets", _csv(args.app_subnet_ids)),
+        (vpc, "ELBSubnets", _csv(args.public_subnet_ids)),
+        (vpc, "ELBScheme", "public"),
+        (vpc, "AssociatePublicIpAddress", str(args.instances_in_public_subnets).lower()),
+    ]
+
+
+def _spot_options(spot: SpotSettings) -> list[Setting]:
+    """Beanstalk's Spot fleet: On-Demand base and share, and a price cap, only where set."""
+    if not spot.enabled:
+        return []
+    instances = "aws:ec2:instances"
+    rows: list[Setting] = [
+        (instances, "EnableSpot", "true"),
+        (instances, "SpotFleetOnDemandBase", str(spot.on_demand_base)),
+    ]
+    if spot.on_demand_above_percent is not None:
+        rows.append(
+            (instances, "SpotFleetOnDemandAboveBasePercentage", str(spot.on_demand_above_percent))
+        )
+    if spot.max_price is not None:
+        rows.append((instances, "SpotMaxPrice", spot.max_price))
+    return rows
 
 
 def _capacity_options(settings: AppSettings) -> list[Setting]:
@@ -478,15 +639,22 @@ def _capacity_options(settings: AppSettings) -> list[Setting]:
 
 
 def _deployment_options(settings: AppSettings) -> list[Setting]:
-    """How app versions and configuration changes reach the instances."""
+    """How app versions and configuration changes reach the instances. A single instance has no
+    rolling updates (Beanstalk refuses to enable them); an immutable one still pairs with
+    immutable configuration updates."""
     rolling = "aws:autoscaling:updatepolicy:rollingupdate"
     command = "aws:elasticbeanstalk:command"
-    rows: list[Setting] = [
+    policy = settings.deployment_policy
+    rows: list[Setting] = [(command, "DeploymentPolicy", policy)]
+    if settings.single:
+        return (
+            [*rows, (rolling, "RollingUpdateType", "Immutable")] if policy == "Immutable" else rows
+        )
+    rows += [
         (rolling, "RollingUpdateEnabled", "true"),
-        (rolling, "RollingUpdateType", ROLLING_UPDATE_TYPES[settings.deployment_policy]),
-        (command, "DeploymentPolicy", settings.deployment_policy),
+        (rolling, "RollingUpdateType", ROLLING_UPDATE_TYPES[policy]),
     ]
-    if settings.deployment_policy in ("Rolling", "RollingWithAdditionalBatch"):
+    if policy in ("Rolling", "RollingWithAdditionalBatch"):
         rows += [
             (command, "BatchSizeType", "Percentage"),
             (command, "BatchSize", ROLLING_BATCH_PERCENT),
@@ -495,21 +663,17 @@ def _deployment_options(settings: AppSettings) -> list[Setting]:
 
 
 def _health_and_log_options(settings: AppSettings, wiring: Wiring) -> list[Setting]:
-    """Enhanced health on the app's health path, instance and health logs to CloudWatch."""
+    """Enhanced health (on the app's health path behind a load balancer; a single instance is
+    judged by its EC2 status), instance and health logs to CloudWatch."""
     env = "aws:elasticbeanstalk:environment"
     process = "aws:elasticbeanstalk:environment:process:default"
     logs = "aws:elasticbeanstalk:cloudwatch:logs"
     health_logs = "aws:elasticbeanstalk:cloudwatch:logs:health"
     retention = str(settings.log_retention_days)
-    return [
-        (env, "EnvironmentType", "LoadBalanced"),
-        (env, "LoadBalancerType", "application"),
+    rows: list[Setting] = [
+        (env, "EnvironmentType", settings.environment_type),
         (env, "ServiceRole", wiring.service_role_arn),
         ("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
-        (process, "Port", str(APP_PORT)),
-        (process, "Protocol", "HTTP"),
-        (process, "HealthCheckPath", settings.health_check_path),
-        (process, "MatcherHTTPCode", "200"),
         (logs, "StreamLogs", "true"),
         (logs, "DeleteOnTerminate", "false"),
         (logs, "RetentionInDays", retention),
@@ -517,12 +681,24 @@ def _health_and_log_options(settings: AppSettings, wiring: Wiring) -> list[Setti
         (health_logs, "DeleteOnTerminate", "false"),
         (health_logs, "RetentionInDays", retention),
     ]
+    if settings.single:
+        return rows
+    return [
+        *rows,
+        (env, "LoadBalancerType", "application"),
+        (process, "Port", str(APP_PORT)),
+        (process, "Protocol", "HTTP"),
+        (process, "HealthCheckPath", settings.health_check_path),
+        (process, "MatcherHTTPCode", "200"),
+    ]
 
 
 def _load_balancer_options(args: AppHostingArgs, wiring: Wiring) -> list[Setting]:
     """The ALB's own security group, HTTP, HTTPS with a modern TLS policy when certified, and
     access logs when asked for."""
     group = wiring.load_balancer_security_group_id
+    if group is None:
+        raise ValueError("a load-balanced environment needs the load balancer's security group")
     balancer = "aws:elbv2:loadbalancer"
     rows: list[Setting] = [
         (balancer, "SecurityGroups", group),
@@ -560,7 +736,8 @@ def _managed_update_options(settings: AppSettings, wiring: Wiring) -> list[Setti
 
 
 class AppHosting(Component):
-    """An Elastic Beanstalk application, its versions and one load-balanced environment."""
+    """An Elastic Beanstalk application, its versions and one environment: load-balanced, or a
+    single instance."""
 
     application_name: pulumi.Output[str]
     environment_name: pulumi.Output[str]
@@ -568,8 +745,9 @@ class AppHosting(Component):
     cname: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     instance_role_arn: pulumi.Output[str]
-    # The environment's application load balancer, for alarms on its metrics.
-    load_balancer_arn: pulumi.Output[str]
+    # The environment's application load balancer, for alarms on its metrics; None on a single
+    # instance.
+    load_balancer_arn: pulumi.Output[str] | None
     # Other components grant the app access through this role (`storage.grant_read_write(...)`).
     instance_role: aws.iam.Role
     security_group: aws.ec2.SecurityGroup
@@ -602,7 +780,9 @@ class AppHosting(Component):
                     service_role_arn=service_role.arn,
                     instance_profile=profile.name,
                     instance_security_group_id=self.security_group.id,
-                    load_balancer_security_group_id=load_balancer_sg.id,
+                    load_balancer_security_group_id=load_balancer_sg.id
+                    if load_balancer_sg
+                    else None,
                     certificate_arn=certificate,
                 ),
             ),
@@ -617,7 +797,9 @@ class AppHosting(Component):
         self.url = self._url(settings, env)
         self.security_group_id = self.security_group.id
         self.instance_role_arn = self.instance_role.arn
-        self.load_balancer_arn = env.load_balancers.apply(lambda arns: arns[0])
+        self.load_balancer_arn = (
+            None if settings.single else env.load_balancers.apply(lambda arns: arns[0])
+        )
         self.register_outputs(
             {
                 "application_name": self.application_name,
@@ -633,7 +815,18 @@ class AppHosting(Component):
     def _front(self, args: AppHostingArgs, env: aws.elasticbeanstalk.Environment) -> None:
         """The redirect to HTTPS, the domain's alias and the web ACL, each when configured."""
         settings = args.settings
-        if settings.https:
+        if settings.single:
+            # The bundle's own nginx serves HTTPS on 443 where instanceHttps says so.
+            if not settings.instance_https:
+                pulumi.log.warn(
+                    "webstack:app.environmentType is SingleInstance without instanceHttps: the "
+                    "app is served over plain HTTP only, on the instance's Elastic IP. HTTPS on a "
+                    "single instance means a certificate on the instance itself (instanceHttps, "
+                    "with an nginx server on 443 in the bundle); ACM certificates need a load "
+                    "balancer.",
+                    resource=self,
+                )
+        elif settings.https:
             self._redirect_http_to_https(env)
         else:
             pulumi.log.warn(
@@ -719,24 +912,39 @@ class AppHosting(Component):
 
     def _security_groups(
         self, settings: AppSettings, vpc_id: pulumi.Input[str]
-    ) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
-        """The load balancer takes the web; the instances take only the load balancer."""
+    ) -> tuple[aws.ec2.SecurityGroup | None, aws.ec2.SecurityGroup]:
+        """The load balancer takes the web; the instances take only the load balancer. A single
+        instance takes the web itself, on the app's HTTP(S) ports only."""
         name = self.prefix
         child = self.child()
+        instances = aws.ec2.SecurityGroup(
+            f"{name}-instance-sg",
+            vpc_id=vpc_id,
+            description="App instance: HTTP(S) from the internet"
+            if settings.single
+            else "App instances: app port from the load balancer",
+            opts=child,
+        )
+        # Instances call AWS APIs, package mirrors and the database.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-instances-out",
+            security_group_id=instances.id,
+            ip_protocol="-1",
+            cidr_ipv4=ANYWHERE_IPV4,
+            description="outbound to AWS APIs, package mirrors and the database",
+            opts=child,
+        )
+        ports = [HTTP_PORT] + ([HTTPS_PORT] if settings.https else [])
+        if settings.single:
+            self._open_to_the_internet(instances, "instance", ports)
+            return None, instances
         load_balancer = aws.ec2.SecurityGroup(
             f"{name}-lb-sg",
             vpc_id=vpc_id,
             description="App load balancer: HTTP(S) from the internet",
             opts=child,
         )
-        instances = aws.ec2.SecurityGroup(
-            f"{name}-instance-sg",
-            vpc_id=vpc_id,
-            description="App instances: app port from the load balancer",
-            opts=child,
-        )
-        ports = [HTTP_PORT] + ([HTTPS_PORT] if settings.https else [])
-        self._open_to_the_internet(load_balancer, ports)
+        self._open_to_the_internet(load_balancer, "lb", ports)
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-lb-to-instances",
             security_group_id=load_balancer.id,
@@ -757,23 +965,16 @@ class AppHosting(Component):
             description="app port from the load balancer",
             opts=child,
         )
-        # Instances call AWS APIs, package mirrors and the database.
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-instances-out",
-            security_group_id=instances.id,
-            ip_protocol="-1",
-            cidr_ipv4=ANYWHERE_IPV4,
-            description="outbound to AWS APIs, package mirrors and the database",
-            opts=child,
-        )
         return load_balancer, instances
 
-    def _open_to_the_internet(self, group: aws.ec2.SecurityGroup, ports: list[int]) -> None:
+    def _open_to_the_internet(
+        self, group: aws.ec2.SecurityGroup, label: str, ports: list[int]
+    ) -> None:
         """Ingress on each port from every IPv4 and IPv6 address."""
         for port in ports:
             for family, cidr in (("ipv4", ANYWHERE_IPV4), ("ipv6", ANYWHERE_IPV6)):
                 aws.vpc.SecurityGroupIngressRule(
-                    f"{self.prefix}-lb-{port}-{family}",
+                    f"{self.prefix}-{label}-{port}-{family}",
                     security_group_id=group.id,
                     ip_protocol="tcp",
                     from_port=port,

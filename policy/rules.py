@@ -226,6 +226,21 @@ def eb_setting(namespace: str, option: str, expected: str, why: str) -> Resource
     return check
 
 
+def _single_instance(r: Resource) -> bool:
+    return _env_settings(r).get(("aws:elasticbeanstalk:environment", "EnvironmentType")) == (
+        "SingleInstance"
+    )
+
+
+def load_balanced(check: ResourceCheck) -> ResourceCheck:
+    """A rule about the load balancer, for environments that have one."""
+
+    def checked(r: Resource, config: Mapping[str, Any]) -> list[str]:
+        return [] if _single_instance(r) else check(r, config)
+
+    return checked
+
+
 def _covers_database_port(props: Mapping[str, Any]) -> bool:
     protocol = str(props.get("ipProtocol", props.get("protocol", "tcp")))
     if protocol in ("-1", "all"):
@@ -275,6 +290,11 @@ def no_star_on_star(r: Resource, _: Mapping[str, Any]) -> list[str]:
 
 
 def https_served(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    if _single_instance(r):
+        return [
+            f"{r.name}: runs as a single instance, without the load balancer that serves HTTPS; "
+            "set webstack:app.environmentType LoadBalanced and webstack:app.domain"
+        ]
     settings = _env_settings(r)
     listener = "aws:elbv2:listener:443"
     enabled = str(settings.get((listener, "ListenerEnabled"))).lower() == "true"
@@ -287,6 +307,11 @@ def https_served(r: Resource, _: Mapping[str, Any]) -> list[str]:
 
 
 def load_balancer_logged(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    if _single_instance(r):
+        return [
+            f"{r.name}: runs as a single instance, without a load balancer to keep access logs; "
+            "set webstack:app.environmentType LoadBalanced and webstack:app.accessLogs true"
+        ]
     value = _env_settings(r).get(("aws:elbv2:loadbalancer", "AccessLogsS3Enabled"))
     if str(value).lower() != "true":
         return [
@@ -497,13 +522,15 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
     ),
     ResourceRule(
         "eb-application-load-balancer",
-        "Beanstalk environments use an Application Load Balancer.",
+        "Load-balanced Beanstalk environments use an Application Load Balancer.",
         _EB,
-        eb_setting(
-            "aws:elasticbeanstalk:environment",
-            "LoadBalancerType",
-            "application",
-            "the classic load balancer has no TLS policies or redirects",
+        load_balanced(
+            eb_setting(
+                "aws:elasticbeanstalk:environment",
+                "LoadBalancerType",
+                "application",
+                "the classic load balancer has no TLS policies or redirects",
+            )
         ),
     ),
     ResourceRule(

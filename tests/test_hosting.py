@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 
+from components.fields import Reader, read_section
 from components.hosting import (
     AppConnections,
     AppHosting,
@@ -18,7 +20,7 @@ from components.hosting import (
 from components.settings import ConfigError
 from components.storage import AccessLogDestination
 from tests.support import component, settings_of, statements
-from tools.mock_engine import PROJECT_DIR, Run
+from tools.mock_engine import PROJECT_DIR, Run, run_component
 
 ENV = "aws:elasticbeanstalk/environment:Environment"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
@@ -193,8 +195,8 @@ def hosting(public: bool = False, **fields: Any) -> Run:
             "app",
             AppHostingArgs(
                 vpc_id=VPC_ID,
-                load_balancer_subnet_ids=PUBLIC,
-                instance_subnet_ids=PUBLIC if public else PRIVATE,
+                public_subnet_ids=PUBLIC,
+                app_subnet_ids=PUBLIC if public else PRIVATE,
                 instances_in_public_subnets=public,
                 connections=CONNECTIONS,
                 solution_stack=SOLUTION_STACK,
@@ -657,8 +659,8 @@ def test_the_versions_bucket_logs_to_the_stacks_log_bucket() -> None:
             "app",
             AppHostingArgs(
                 vpc_id=VPC_ID,
-                load_balancer_subnet_ids=PUBLIC,
-                instance_subnet_ids=PRIVATE,
+                public_subnet_ids=PUBLIC,
+                app_subnet_ids=PRIVATE,
                 instances_in_public_subnets=False,
                 connections=CONNECTIONS,
                 solution_stack=SOLUTION_STACK,
@@ -687,8 +689,8 @@ def hosted(fields: dict[str, Any], **args: Any) -> Run:
             "app",
             AppHostingArgs(
                 vpc_id=VPC_ID,
-                load_balancer_subnet_ids=PUBLIC,
-                instance_subnet_ids=PRIVATE,
+                public_subnet_ids=PUBLIC,
+                app_subnet_ids=PRIVATE,
                 instances_in_public_subnets=False,
                 connections=CONNECTIONS,
                 solution_stack=SOLUTION_STACK,
@@ -801,3 +803,186 @@ def test_front_settings_are_checked(app: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         settings_of(AppSettings, "webstack:app", app)
     assert any(p.startswith(message) for p in caught.value.problems), caught.value.problems
+
+
+# A single instance: no load balancer, and none of the options only a load balancer reads.
+
+SINGLE = {"environmentType": "SingleInstance"}
+
+
+def test_a_single_instance_gets_only_the_options_it_reads() -> None:
+    r = hosting(True, **SINGLE)
+    rows = setting_rows(r)
+    namespaces = {ns for ns, _, _ in rows}
+    assert not {n for n in namespaces if n.startswith(("aws:elbv2", "aws:autoscaling:trigger"))}
+    assert "aws:elasticbeanstalk:environment:process:default" not in namespaces
+    assert "aws:autoscaling:updatepolicy:rollingupdate" not in namespaces
+    assert "aws:autoscaling:asg" not in namespaces
+    options = {(ns, n): val for ns, n, val in rows}
+    assert options[("aws:elasticbeanstalk:environment", "EnvironmentType")] == "SingleInstance"
+    assert ("aws:elasticbeanstalk:environment", "LoadBalancerType") not in options
+    assert options[("aws:elasticbeanstalk:command", "DeploymentPolicy")] == "AllAtOnce"
+    # In a public subnet on its Elastic IP, which AssociatePublicIpAddress has no say over.
+    assert options[("aws:ec2:vpc", "Subnets")] == ",".join(PUBLIC)
+    assert {("aws:ec2:vpc", "ELBSubnets"), ("aws:ec2:vpc", "AssociatePublicIpAddress")}.isdisjoint(
+        options
+    )
+    for namespace, name, _ in rows:
+        assert namespace == ENV_VARS or name in AWS_OPTIONS.get(namespace, set()), (namespace, name)
+
+
+def test_a_single_instance_takes_the_web_on_http_only_with_a_warning() -> None:
+    r = hosting(True, **SINGLE)
+    assert [g.name for g in r.of_type("aws:ec2/securityGroup:SecurityGroup")] == ["app-instance-sg"]
+    assert ingress_ports(r, "app-instance-sg") == {(80, "0.0.0.0/0"), (80, "::/0")}
+    assert not r.of_type("aws:lb/listenerRule:ListenerRule")
+    assert any(
+        "SingleInstance without instanceHttps: the app is served over plain HTTP only" in w
+        for w in r.warnings
+    )
+    assert r.outputs["appUrl"] == "http://" + r.outputs["appCname"]
+
+
+def test_instance_https_opens_443_to_the_bundles_own_tls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf = tmp_path / "site/.platform/nginx/conf.d"
+    conf.mkdir(parents=True)
+    (conf / "https.conf").write_text(
+        "server {\n    listen 443 ssl;\n    ssl_certificate /etc/pki/tls/certs/server.crt;\n}\n"
+    )
+    reader = Reader(project_dir=tmp_path)
+    fields = {**SINGLE, "instanceHttps": True, "sourceBundle": "site"}
+    settings = read_section(AppSettings, fields, "webstack:app", reader)
+    assert reader.problems == [] and settings.https and settings.single
+
+    def build() -> None:
+        app = AppHosting(
+            "app",
+            AppHostingArgs(
+                VPC_ID, PUBLIC, PUBLIC, True, CONNECTIONS, SOLUTION_STACK, settings=settings
+            ),
+        )
+        pulumi.export("appUrl", app.url)
+        pulumi.export("appCname", app.cname)
+
+    monkeypatch.chdir(tmp_path)
+    r = run_component(build)
+    assert (443, "0.0.0.0/0") in ingress_ports(r, "app-instance-sg")
+    assert not r.warnings
+    assert r.outputs["appUrl"] == "https://" + r.outputs["appCname"]
+
+
+def test_an_immutable_single_instance_pairs_with_immutable_updates() -> None:
+    rows = setting_rows(hosting(True, **SINGLE, deploymentPolicy="Immutable"))
+    rolling = [(n, v) for ns, n, v in rows if ns == "aws:autoscaling:updatepolicy:rollingupdate"]
+    assert rolling == [("RollingUpdateType", "Immutable")]
+
+
+@pytest.mark.parametrize(
+    ("app", "message"),
+    [
+        ({"domain": DOMAIN}, "webstack:app.domain: needs a load balancer"),
+        ({"certificateArn": CERT}, "webstack:app.certificateArn: needs a load balancer"),
+        ({"waf": True}, "webstack:app.waf: needs a load balancer"),
+        ({"accessLogs": True}, "webstack:app.accessLogs: needs a load balancer"),
+        ({"healthCheckPath": "/up"}, "webstack:app.healthCheckPath: needs a load balancer"),
+        ({"maxInstances": 2}, "webstack:app.maxInstances: needs a load balancer"),
+        (
+            {"deploymentPolicy": "Rolling"},
+            "webstack:app.deploymentPolicy: 'Rolling' is not valid; expected AllAtOnce or "
+            "Immutable on a SingleInstance environment",
+        ),
+        (
+            {"instanceHttps": True},
+            "webstack:app.instanceHttps: needs an nginx server listening on 443 with ssl in "
+            "app/.platform/nginx/conf.d/*.conf",
+        ),
+    ],
+)
+def test_what_needs_a_load_balancer_is_refused_on_a_single_instance(
+    app: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_of(AppSettings, "webstack:app", {**SINGLE, **app})
+    assert [p for p in caught.value.problems if p.startswith(message)], caught.value.problems
+
+
+def test_instance_https_is_only_for_a_single_instance() -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_of(AppSettings, "webstack:app", {"instanceHttps": True})
+    assert list(caught.value.problems) == [
+        "webstack:app.instanceHttps: only with environmentType SingleInstance; a load balancer "
+        "ends TLS with domain or certificateArn"
+    ]
+
+
+# Spot: Beanstalk's Spot fleet options, only where set; several types of one architecture.
+
+
+def test_spot_sends_beanstalks_fleet_options() -> None:
+    spot = {"enabled": True, "onDemandBase": 1, "onDemandAbovePercent": 25, "maxPrice": 0.05}
+    rows = setting_rows(hosting(instanceTypes=["t4g.small", "m7g.medium"], spot=spot))
+    instances = {n: v for ns, n, v in rows if ns == "aws:ec2:instances"}
+    assert instances == {
+        "InstanceTypes": "t4g.small,m7g.medium",
+        "EnableSpot": "true",
+        "SpotFleetOnDemandBase": "1",
+        "SpotFleetOnDemandAboveBasePercentage": "25",
+        "SpotMaxPrice": "0.05",
+    }
+    for name in instances:
+        assert name in AWS_OPTIONS["aws:ec2:instances"]
+    plain = {n for ns, n, _ in setting_rows(hosting()) if ns == "aws:ec2:instances"}
+    assert plain == {"InstanceTypes"}
+    only_on = setting_rows(hosting(spot={"enabled": True}))
+    assert {n for ns, n, _ in only_on if ns == "aws:ec2:instances"} == {
+        "InstanceTypes",
+        "EnableSpot",
+        "SpotFleetOnDemandBase",
+    }
+
+
+@pytest.mark.parametrize(
+    ("app", "message"),
+    [
+        (
+            {"instanceTypes": ["t4g.small", "m7g.medium"]},
+            "webstack:app.instanceTypes: 2 types, but without Spot Beanstalk launches only the "
+            "first (t4g.small); list one type, or enable spot",
+        ),
+        (
+            {"instanceTypes": ["t4g.small", "t3.small"], "spot": {"enabled": True}},
+            "webstack:app.instanceTypes: mixes architectures: t4g.small (arm64), t3.small (x86_64)",
+        ),
+        (
+            {"spot": {"enabled": True, "onDemandBase": 3}, "maxInstances": 2},
+            "webstack:app.spot.onDemandBase: onDemandBase 3 is more than maxInstances (2)",
+        ),
+        (
+            {"spot": {"maxPrice": "0.05"}},
+            "webstack:app.spot.maxPrice: has no effect with enabled false",
+        ),
+        (
+            {"spot": {"enabled": True, "maxPrice": 25}},
+            "webstack:app.spot.maxPrice: 25 is not valid",
+        ),
+        (
+            {"spot": {"enabled": True, "maxPrice": "cheap"}},
+            "webstack:app.spot.maxPrice: 'cheap' is not valid; expected a number from 0.001 to 20",
+        ),
+        (
+            {"spot": {"enabled": True, "onDemandAbovePercent": 101}},
+            "webstack:app.spot.onDemandAbovePercent: 101",
+        ),
+    ],
+)
+def test_spot_settings_are_checked(app: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_of(AppSettings, "webstack:app", app)
+    assert [p for p in caught.value.problems if p.startswith(message)], caught.value.problems
+
+
+def test_graviton_is_the_default() -> None:
+    rows = setting_rows(hosting())
+    assert ("aws:ec2:instances", "InstanceTypes", "t4g.micro") in rows

@@ -32,7 +32,7 @@ def test_good_stack_prints_the_tree_counts_and_outputs(
     assert "├─ aws:ec2:Vpc" in out and "cidrBlock=10.0.0.0/16" in out
     assert "    1  aws:rds:Instance" in out
     assert "    appUrl: http://[unknown: app-environment.cname]" in out
-    assert "warning: webstack:app.domain and certificateArn are not set" in out
+    assert "warning: webstack:app.environmentType is SingleInstance without instanceHttps" in out
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_the_tree_shows_what_a_reviewer_checks(printed: dict[str, str]) -> None:
         "publiclyAccessible=false",
         "deletionProtection=true",
         "backupRetentionPeriod=30",
-        "instanceTypes=t3.small  minSize=2  maxSize=6",
+        "instanceTypes=t4g.small  minSize=2  maxSize=6",
         "variables=AWS_REGION,BUCKET_NAME,DB_ENGINE,DB_HOST,DB_NAME,DB_PORT,DB_SECRET_ARN",
         "bucketPrefix=webstack-prod-storage-  forceDestroy=false  [protect]",
         "tcp 443 from 0.0.0.0/0",

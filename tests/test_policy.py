@@ -397,3 +397,21 @@ def test_plan_exits_non_zero_on_a_mandatory_violation(
         )
         == 0
     )
+
+
+def test_a_single_instance_has_no_load_balancer_to_check_but_fails_production() -> None:
+    dev = resources("dev")
+    assert "eb-application-load-balancer" not in {v.rule for v in evaluate(dev, {})}
+    messages = {v.rule: v.message for v in evaluate(dev, PRODUCTION)}
+    assert messages["https-required"] == (
+        "app-environment: runs as a single instance, without the load balancer that serves "
+        "HTTPS; set webstack:app.environmentType LoadBalanced and webstack:app.domain"
+    )
+    assert messages["lb-access-logs"].startswith("app-environment: runs as a single instance")
+    classic = [
+        dataclasses.replace(r, props={**r.props, "settings": []})
+        if r.type == "aws:elasticbeanstalk/environment:Environment"
+        else r
+        for r in resources("prod")
+    ]
+    assert "eb-application-load-balancer" in {v.rule for v in evaluate(classic, {})}

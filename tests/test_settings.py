@@ -17,7 +17,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.database import DatabaseSettings, RestoreSettings
-from components.fields import Choice, Flag, Kind, Nested, Text, TextMap, Texts, Whole, fields_of
+from components.fields import (
+    Choice,
+    Decimal,
+    Flag,
+    InvalidValueError,
+    Kind,
+    Nested,
+    Reader,
+    Text,
+    TextMap,
+    Texts,
+    Whole,
+    fields_of,
+)
 from components.hosting import AppSettings, ManagedUpdates, architecture
 from components.network import NetworkSettings
 from components.settings import ConfigError, StackSettings, parse_settings
@@ -87,7 +100,7 @@ def test_empty_config_gives_every_documented_default() -> None:
     assert s.app == AppSettings(
         platform="Python 3.12",
         solution_stack_name=None,
-        instance_types=("t3.micro",),
+        instance_types=("t4g.micro",),
         min_instances=1,
         max_instances=2,
         health_check_path="/health",
@@ -488,6 +501,8 @@ def wrong_values(kind: Kind) -> list[Any]:
         return [*outside, "10", 2.5, True, [1]]
     if isinstance(kind, Choice):
         return ["not-a-choice", 1, [kind.choices[0]]]
+    if isinstance(kind, Decimal):
+        return [kind.low / 2, kind.high + 1, "cheap", True, [1]]
     if isinstance(kind, Text):
         found: list[Any] = [["x"], {"a": "b"}, True]
         return found + [v for v in ("", "§ ", "-1.5") if not re.fullmatch(kind.pattern, v)]
@@ -850,3 +865,18 @@ def test_a_major_upgrade_and_a_second_backup_region_are_read() -> None:
         database.backup_replica_region,
         database.secret_rotation_days,
     ) == (True, True, "us-west-2", 30)
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"), [(0.05, "0.05"), ("0.050", "0.050"), (20, "20"), (0.001, "0.001")]
+)
+def test_a_decimal_is_read_from_a_number_or_its_text_and_kept_as_text(
+    value: Any, kept: str
+) -> None:
+    assert Decimal(0.001, 20.0).parse(value, "k", Reader()) == kept
+
+
+@pytest.mark.parametrize("value", [True, "1e-3", "-1", 0.0009, 21, None])
+def test_a_decimal_outside_its_range_or_not_a_number_is_refused(value: Any) -> None:
+    with pytest.raises(InvalidValueError, match=r"a number from 0\.001 to 20"):
+        Decimal(0.001, 20.0).parse(value, "k", Reader())

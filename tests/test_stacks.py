@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,10 +180,16 @@ def test_dev_is_the_cheap_footprint_and_prod_the_resilient_one() -> None:
     assert (
         option_settings(prod)[("aws:elasticbeanstalk:command", "DeploymentPolicy")] == "Immutable"
     )
-    assert (
-        option_settings(dev)[("aws:autoscaling:asg", "MaxSize")],
-        option_settings(prod)[("aws:autoscaling:asg", "MaxSize")],
-    ) == ("1", "6")
+    environment = ("aws:elasticbeanstalk:environment", "EnvironmentType")
+    assert (option_settings(dev)[environment], option_settings(prod)[environment]) == (
+        "SingleInstance",
+        "LoadBalanced",
+    )
+    assert ("aws:autoscaling:asg", "MaxSize") not in option_settings(dev)
+    assert option_settings(prod)[("aws:autoscaling:asg", "MaxSize")] == "6"
+    # Graviton everywhere: the instances and the databases.
+    assert option_settings(dev)[("aws:ec2:instances", "InstanceTypes")] == "t4g.micro"
+    assert option_settings(prod)[("aws:ec2:instances", "InstanceTypes")] == "t4g.small"
 
 
 def provider_of(r: Run, name: str = "aws") -> tuple[str, dict[str, str]]:
@@ -245,14 +252,34 @@ def test_no_secret_value_in_any_output_or_environment_variable(stack: str) -> No
     assert "password" not in text.lower()
 
 
-@pytest.mark.parametrize(("stack", "public"), [("dev", True), ("prod", False)])
-def test_the_app_runs_in_public_subnets_only_without_nat(stack: str, public: bool) -> None:
-    r = run(stack)
+LOAD_BALANCED_DEV = {"webstack:app": {"instanceTypes": ["t4g.micro"], "maxInstances": 1}}
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides", "public"),
+    [("dev", LOAD_BALANCED_DEV, True), ("prod", None, False)],
+)
+def test_load_balanced_instances_sit_in_public_subnets_only_without_nat(
+    stack: str, overrides: dict[str, Any] | None, public: bool
+) -> None:
+    r = run(stack, overrides)
     subnets = r.outputs["publicSubnetIds" if public else "privateSubnetIds"]
     options = option_settings(r)
     assert options[("aws:ec2:vpc", "Subnets")] == ",".join(subnets)
     assert options[("aws:ec2:vpc", "ELBSubnets")] == ",".join(r.outputs["publicSubnetIds"])
     assert options[("aws:ec2:vpc", "AssociatePublicIpAddress")] == str(public).lower()
+
+
+def test_the_dev_instance_stands_alone_in_a_public_subnet_on_its_elastic_ip() -> None:
+    r = run("dev")
+    options = option_settings(r)
+    assert options[("aws:ec2:vpc", "Subnets")] == ",".join(r.outputs["publicSubnetIds"])
+    # No load balancer, and nothing that only a load balancer reads.
+    assert not [key for key in options if key[0].startswith("aws:elbv2")]
+    assert ("aws:ec2:vpc", "ELBSubnets") not in options
+    assert ("aws:ec2:vpc", "AssociatePublicIpAddress") not in options
+    assert not r.of_type("aws:lb/listenerRule:ListenerRule")
+    assert r.outputs["appUrl"].startswith("http://")
 
 
 def test_a_network_of_your_own_reaches_the_database_and_the_app() -> None:
@@ -268,8 +295,8 @@ def test_a_network_of_your_own_reaches_the_database_and_the_app() -> None:
     )
     options = option_settings(r)
     assert options[("aws:ec2:vpc", "VPCId")] == own["vpcId"]
-    assert options[("aws:ec2:vpc", "Subnets")] == ",".join(own["privateSubnetIds"])
-    assert options[("aws:ec2:vpc", "ELBSubnets")] == ",".join(own["publicSubnetIds"])
+    # dev's single instance takes a public subnet of the network given.
+    assert options[("aws:ec2:vpc", "Subnets")] == ",".join(own["publicSubnetIds"])
 
 
 @pytest.mark.parametrize("stack", STACKS)

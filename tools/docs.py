@@ -15,6 +15,7 @@ from typing import Any
 
 from components.fields import (
     Choice,
+    Decimal,
     Field,
     Flag,
     JsonSchema,
@@ -65,6 +66,8 @@ def _accepted(kind: Kind) -> str:
         return ", ".join(map(str, kind.choices))
     if isinstance(kind, Choice):
         return ", ".join(f"`{c}`" for c in kind.choices)
+    if isinstance(kind, Decimal):
+        return f"{kind.low:g} to {kind.high:g}"
     if isinstance(kind, Texts):
         return f"a list of {kind.min_items} to {kind.max_items} {_accepted(kind.item) or 'strings'}"
     if isinstance(kind, Text):

@@ -26,6 +26,7 @@ from typing import Any
 
 from components.settings import ConfigError
 from policy.rules import Resource, Violation, evaluate
+from tools.cost import render_floor
 from tools.mock_engine import PROJECT_DIR, Registration, Run, Secret, run_stack
 from tools.readable import REDACTED, Readable, plain
 from tools.stack_file import StackFileError
@@ -274,6 +275,7 @@ def render(run: Run, readable: Readable) -> str:
     counts = Counter(short_type(r.type) for r in run.resources)
     lines += ["", f"Resources: + {len(run.resources) + 1} to create", ""]
     lines += [f"  {count:>3}  {type_}" for type_, count in sorted(counts.items())]
+    lines += ["", *render_floor(run)]
     lines += ["", "Outputs:"]
     for key, value in sorted(readable.outputs().items()):
         lines += _wrapped([f"{key}: {shown(value)}"], "    ")

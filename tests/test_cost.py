@@ -1,0 +1,129 @@
+"""The cost floor in the plan: the arithmetic, the itemisation, and the dev stack under $25."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support import run
+from tools.cost import floor_of, render_floor
+from tools.mock_engine import Registration, Run
+from tools.prices import HOURS_PER_MONTH, REGIONS, SOURCES
+
+US_EAST_1 = REGIONS["us-east-1"]
+
+
+def items(stack: str, overrides: dict[str, object] | None = None) -> dict[str, float]:
+    floor = floor_of(run(stack, overrides))
+    assert floor is not None
+    return {item.what: round(item.monthly, 6) for item in floor.items}
+
+
+def test_the_dev_floor_is_the_sum_of_its_list_prices_and_under_25_dollars() -> None:
+    hours = HOURS_PER_MONTH
+    expected = {
+        "instances": round(hours * 0.0084, 6),  # one t4g.micro
+        "load balancer": 0.0,  # a single instance has none
+        "database": round(hours * 0.016, 6),  # db.t4g.micro, Single-AZ
+        "database storage": round(20 * 0.115, 6),  # 20 GiB gp3
+        "NAT gateways": 0.0,
+        "public IPv4": round(hours * 0.005, 6),  # the instance's Elastic IP
+        "secrets": 0.40,  # the RDS-managed master secret
+        "KMS keys": 0.0,
+    }
+    assert items("dev") == expected
+    floor = floor_of(run("dev"))
+    assert floor is not None and floor.unpriced == []
+    assert floor.total == pytest.approx(24.162)
+    assert floor.total <= 25
+
+
+def test_the_prod_floor_counts_each_nat_gateway_and_every_public_address() -> None:
+    found = items("prod")
+    hours = HOURS_PER_MONTH
+    assert found["NAT gateways"] == pytest.approx(3 * hours * US_EAST_1.nat_hour)
+    # The load balancer's address in each of 3 zones, and each NAT gateway's Elastic IP.
+    assert found["public IPv4"] == pytest.approx(6 * hours * US_EAST_1.ipv4_hour)
+    assert found["load balancer"] == pytest.approx(hours * US_EAST_1.alb_hour)
+    assert found["instances"] == pytest.approx(2 * hours * US_EAST_1.ec2_hour["t4g.small"])
+    assert found["database storage"] == pytest.approx(2 * 50 * US_EAST_1.rds_gp3_gb_month)
+    assert found["KMS keys"] == 2  # the alarms topic's key and the backup copy's key
+    assert found["WAF"] == pytest.approx(5 + 4 * 1)
+    floor = floor_of(run("prod"))
+    assert floor is not None
+    # The table has no price for db.m7g.large: the floor says so instead of guessing.
+    assert floor.unpriced == ["db.m7g.large postgres (not in the price table)"]
+    text = "\n".join(render_floor(run("prod")))
+    assert "not priced       db.m7g.large postgres" in text
+    assert "    total            at least" in text
+
+
+def registration(type_: str, name: str, inputs: dict[str, Any]) -> Registration:
+    return Registration(
+        type=type_,
+        name=name,
+        urn=f"urn:pulumi:test::webstack::{type_}::{name}",
+        id=f"{name}-id",
+        parent="",
+        custom=True,
+        provider="",
+        inputs=inputs,
+        outputs=inputs,
+        dependencies=[],
+        property_dependencies={},
+        protect=False,
+        retain_on_delete=False,
+    )
+
+
+def planned(region: str, options: dict[tuple[str, str], str]) -> Run:
+    """A stack of one provider and one environment with these option settings."""
+    settings = [{"namespace": ns, "name": n, "value": v} for (ns, n), v in options.items()]
+    return Run(
+        stack="test",
+        resources=[
+            registration("pulumi:providers:aws", "aws", {"region": region}),
+            registration(
+                "aws:elasticbeanstalk/environment:Environment", "env", {"settings": settings}
+            ),
+        ],
+    )
+
+
+def test_spot_instances_above_the_on_demand_share_are_not_priced() -> None:
+    spot = planned(
+        "us-east-1",
+        {
+            ("aws:elasticbeanstalk:environment", "EnvironmentType"): "LoadBalanced",
+            ("aws:autoscaling:asg", "MinSize"): "4",
+            ("aws:ec2:instances", "InstanceTypes"): "t4g.small,t4g.medium",
+            ("aws:ec2:instances", "EnableSpot"): "true",
+            ("aws:ec2:instances", "SpotFleetOnDemandBase"): "1",
+            ("aws:ec2:instances", "SpotFleetOnDemandAboveBasePercentage"): "50",
+            ("aws:ec2:vpc", "ELBSubnets"): "subnet-a,subnet-b",
+            ("aws:ec2:vpc", "AssociatePublicIpAddress"): "false",
+        },
+    )
+    floor = floor_of(spot)
+    assert floor is not None
+    # 1 base + half of the 3 above it, rounded up: 3 On-Demand (the first type's price), 1 Spot.
+    (instances,) = [i for i in floor.items if i.what == "instances"]
+    assert instances.monthly == pytest.approx(3 * HOURS_PER_MONTH * 0.0168)
+    assert floor.unpriced == ["1 Spot instance(s) (Spot prices vary)"]
+    (addresses,) = [i for i in floor.items if i.what == "public IPv4"]
+    assert addresses.monthly == pytest.approx(2 * HOURS_PER_MONTH * 0.005)  # the ALB's two
+
+
+def test_a_region_outside_the_table_says_no_price_is_known() -> None:
+    assert render_floor(planned("eu-west-1", {})) == [
+        "Monthly list-price floor: no prices known for eu-west-1 (tools/prices.py covers us-east-1)"
+    ]
+
+
+def test_every_price_names_a_source_and_the_plan_says_what_it_leaves_out() -> None:
+    assert all(source.url.startswith("https://") for source in SOURCES.values())
+    assert SOURCES["ec2"].primary and SOURCES["kms"].primary
+    text = " ".join(render_floor(run("dev")))
+    for left_out in ("traffic", "requests", "logs"):
+        assert left_out in text
