@@ -27,8 +27,8 @@ from typing import Any
 from components.settings import ConfigError
 from policy.rules import Resource, Violation, evaluate
 from tools.cost import render_floor
-from tools.mock_engine import PROJECT_DIR, Registration, Run, Secret, run_stack
-from tools.readable import REDACTED, Readable, plain
+from tools.mock_engine import PROJECT_DIR, Registration, Run, run_stack
+from tools.readable import Readable, plain
 from tools.stack_file import StackFileError
 
 CONFIG_REFUSED = 2
@@ -94,23 +94,6 @@ ENV_OPTIONS = {
 }
 ENV_VARIABLES = "aws:elasticbeanstalk:application:environment"
 DEFAULT_PROVIDER = "aws"  # the stack's provider; resources of another one say which
-
-
-def redact(value: Any) -> Any:
-    """The values as the policy rules receive them (JSON documents stay strings, as CrossGuard
-    gives them), with secrets redacted and whole floats as ints."""
-    if isinstance(value, Secret):
-        return REDACTED
-    if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)  # the RPC layer turns every number into a float
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    path = getattr(value, "path", None)
-    return {"asset": str(path)} if path is not None else repr(value)
 
 
 def plan_document(run: Run, readable: Readable | None = None) -> dict[str, Any]:
@@ -291,7 +274,7 @@ def policy_resources(run: Run) -> list[Resource]:
             type=r.type,
             name=r.name,
             urn=r.urn,
-            props={**redact(r.outputs), "id": r.id},
+            props={**plain(r.outputs, documents=False), "id": r.id},
             protect=r.protect,
             property_dependencies=r.property_dependencies,
         )

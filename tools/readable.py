@@ -30,18 +30,20 @@ def unknown(label: str) -> str:
     return f"[unknown: {label}]"
 
 
-def plain(value: Any) -> Any:
-    """JSON-ready data: secrets redacted, whole floats as ints, assets by path, JSON parsed."""
+def plain(value: Any, documents: bool = True) -> Any:
+    """JSON-ready data: secrets redacted, whole floats as ints, assets by path, and JSON
+    documents held in strings parsed (unless `documents` is False: the policy rules take them
+    as strings, as CrossGuard gives them)."""
     if isinstance(value, Secret):
         return REDACTED
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: plain(v, documents) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v, documents) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)  # the RPC layer turns every number into a float
     if isinstance(value, str):
-        return _parsed(value)
+        return _parsed(value) if documents else value
     if isinstance(value, int | float | bool) or value is None:
         return value
     path = getattr(value, "path", None)
