@@ -81,15 +81,16 @@ DEPLOYMENT_POLICIES: tuple[DeploymentPolicy, ...] = (
 )
 # How configuration changes that replace instances roll out, per deployment policy. An immutable
 # deploy sent together with a change that needs a rolling update is refused, and the provider
-# sends both in one UpdateEnvironment call: so immutable (and traffic-splitting, which also deploys
-# to fresh instances) deploys pair with immutable updates, as AWS documents ("Immutable
-# environment updates", EB developer guide); the others roll out health-based.
+# sends both in one UpdateEnvironment call: so immutable deploys pair with immutable updates, the
+# one pairing AWS documents ("Immutable environment updates", EB developer guide: both options
+# Immutable). The others, traffic splitting included (Beanstalk refuses immutable updates with a
+# deployment policy that is not Immutable), roll out health-based.
 ROLLING_UPDATE_TYPES: dict[DeploymentPolicy, str] = {
     "AllAtOnce": "Health",
     "Rolling": "Health",
     "RollingWithAdditionalBatch": "Health",
     "Immutable": "Immutable",
-    "TrafficSplitting": "Immutable",
+    "TrafficSplitting": "Health",
 }
 EnvironmentType = Literal["LoadBalanced", "SingleInstance"]
 ENVIRONMENT_TYPES: tuple[EnvironmentType, ...] = ("LoadBalanced", "SingleInstance")
@@ -442,10 +443,27 @@ class AppSettings:
                 "AllAtOnce or Immutable on a SingleInstance environment",
             )
             policy = "AllAtOnce"
+        self._check_single_spot(check)
         why = self.instance_https and _instance_tls_problem(check.project_dir, self.source_bundle)
         if why:
             check.report("instance_https", why)
         return dataclasses.replace(self, deployment_policy=policy, min_instances=1, max_instances=1)
+
+    def _check_single_spot(self, check: Check) -> None:
+        """On one instance, Spot means no On-Demand base or share: "any other settings result in
+        an On-Demand Instance" (EB developer guide, "Spot Instance support")."""
+        spot = self.spot
+        for key, value in (
+            ("onDemandBase", spot.on_demand_base),
+            ("onDemandAbovePercent", spot.on_demand_above_percent),
+        ):
+            if spot.enabled and value:
+                check.report(
+                    "spot",
+                    f"{value} gives the only instance of a SingleInstance environment On-Demand; "
+                    "set 0 for a Spot instance, or disable spot",
+                    key,
+                )
 
     def _check_instance_types(self, check: Check) -> None:
         """Beanstalk uses only the first type without Spot, and one architecture for all."""
@@ -461,7 +479,7 @@ class AppSettings:
                 f"{len(types)} types, but without Spot Beanstalk launches only the first "
                 f"({types[0]}); list one type, or enable spot",
             )
-        if self.spot.enabled and self.spot.on_demand_base > self.max_instances:
+        if self.spot.enabled and not self.single and self.spot.on_demand_base > self.max_instances:
             check.report(
                 "spot",
                 f"onDemandBase {self.spot.on_demand_base} is more than maxInstances "
@@ -761,12 +779,6 @@ class AppHosting(Component):
         load_balancer_sg, self.security_group = self._security_groups(settings, args.vpc_id)
         application = self._application(service_role)
         version = self._application_version(args, application, service_role)
-        domain = settings.domain
-        certificate = settings.certificate_arn or (
-            validated_certificate(self, domain.name, domain.hosted_zone_id)
-            if domain.name and domain.hosted_zone_id
-            else None
-        )
         env = aws.elasticbeanstalk.Environment(
             f"{name}-environment",
             name=environment_name(physical_prefix()),
@@ -783,12 +795,15 @@ class AppHosting(Component):
                     load_balancer_security_group_id=load_balancer_sg.id
                     if load_balancer_sg
                     else None,
-                    certificate_arn=certificate,
+                    certificate_arn=self._certificate(settings),
                 ),
             ),
             wait_for_ready_timeout=READY_TIMEOUT,
-            # A fixed name: a replacement (name or tier changed) must delete the old one first.
-            opts=self.child(delete_before_replace=True),
+            # A fixed name: a replacement must delete the old one first. A new environment type
+            # replaces the environment: Beanstalk takes a load balancer's type only at creation.
+            opts=self.child(
+                delete_before_replace=True, replacement_trigger=settings.environment_type
+            ),
         )
         self._front(args, env)
         self.application_name = application.name
@@ -811,6 +826,13 @@ class AppHosting(Component):
                 "load_balancer_arn": self.load_balancer_arn,
             }
         )
+
+    def _certificate(self, settings: AppSettings) -> pulumi.Input[str] | None:
+        """The load balancer's certificate: the one given, or one made for the domain."""
+        domain = settings.domain
+        if domain.name and domain.hosted_zone_id:
+            return validated_certificate(self, domain.name, domain.hosted_zone_id)
+        return settings.certificate_arn
 
     def _front(self, args: AppHostingArgs, env: aws.elasticbeanstalk.Environment) -> None:
         """The redirect to HTTPS, the domain's alias and the web ACL, each when configured."""

@@ -580,7 +580,7 @@ def test_bad_platform_or_min_over_max_is_a_config_error(app: dict[str, Any], mes
         ("Rolling", "Health"),
         ("RollingWithAdditionalBatch", "Health"),
         ("Immutable", "Immutable"),
-        ("TrafficSplitting", "Immutable"),
+        ("TrafficSplitting", "Health"),
     ],
 )
 def test_deploys_to_fresh_instances_pair_with_immutable_updates(
@@ -981,6 +981,34 @@ def test_spot_settings_are_checked(app: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         settings_of(AppSettings, "webstack:app", app)
     assert [p for p in caught.value.problems if p.startswith(message)], caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("spot", "message"),
+    [
+        ({"onDemandBase": 1}, "webstack:app.spot.onDemandBase: 1 gives the only instance"),
+        (
+            {"onDemandAbovePercent": 50},
+            "webstack:app.spot.onDemandAbovePercent: 50 gives the only instance",
+        ),
+    ],
+)
+def test_spot_on_a_single_instance_means_no_on_demand_share(
+    spot: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_of(AppSettings, "webstack:app", {**SINGLE, "spot": {"enabled": True, **spot}})
+    assert [p for p in caught.value.problems if p.startswith(message)], caught.value.problems
+    rows = setting_rows(hosting(True, **SINGLE, spot={"enabled": True}))
+    assert ("aws:ec2:instances", "SpotFleetOnDemandBase", "0") in rows
+
+
+def test_a_new_environment_type_replaces_the_environment() -> None:
+    env = hosting(True, **SINGLE).one(ENV)
+    # Beanstalk sets a load balancer's type only at creation: a type change is a new environment,
+    # deleted first (its name is fixed).
+    assert (env.replacement_trigger, env.delete_before_replace) == ("SingleInstance", True)
+    assert hosting().one(ENV).replacement_trigger == "LoadBalanced"
 
 
 def test_graviton_is_the_default() -> None:
