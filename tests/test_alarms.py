@@ -179,6 +179,8 @@ def test_the_stacks_alarms_follow_data_protection_unless_set() -> None:
     assert prod.of_type(ALARM) and not dev.of_type(ALARM)
     switched = run("dev", {"webstack:alarms": {"enabled": True, "emails": ["dev@example.com"]}})
     assert switched.outputs["alarmTopicArn"] == switched.one("aws:sns/topic:Topic").outputs["arn"]
+    # dev's single instance has no load balancer: no alarms on its metrics, the rest stay.
+    assert set(by_label(switched)) == set(by_label(prod)) - {"5xx-rate", "response-time"}
     watched = by_label(prod)
     env = prod.one("aws:elasticbeanstalk/environment:Environment")
     assert watched["environment-health"]["dimensions"] == {"EnvironmentName": env.outputs["name"]}

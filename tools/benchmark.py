@@ -2,7 +2,7 @@
 
     python -m tools.benchmark          # or: make bench
 
-Targets: the whole suite within 30 s wall-clock on 2 cores with a warm venv, and the offline
+Targets: the whole suite within 40 s wall-clock on 2 cores with a warm venv, and the offline
 plan of a stack within a few seconds. Kept out of the test suite (timings there would be flaky);
 exits 1 when a target is missed.
 """
@@ -16,7 +16,7 @@ import time
 
 from tools.mock_engine import PROJECT_DIR, run_stack
 
-SUITE_TARGET_SECONDS = 30.0
+SUITE_TARGET_SECONDS = 40.0
 PLAN_TARGET_SECONDS = 5.0
 ROUNDS = 5
 STACKS = ("dev", "prod")
