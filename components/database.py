@@ -546,7 +546,10 @@ class Database(Component):
             source_db_instance_arn=instance.arn,
             kms_key_id=key.arn,
             retention_period=settings.backup_retention_days,
-            opts=pulumi.ResourceOptions.merge(self.child(), there),
+            # Every argument replaces it, and its delete stops replication of the *source*
+            # (StopDBInstanceAutomatedBackupsReplication takes only the source ARN): the old copy
+            # must stop before the new one starts, or stopping it would stop the new one too.
+            opts=pulumi.ResourceOptions.merge(self.child(delete_before_replace=True), there),
         )
 
     def _rotation(self, instance: aws.rds.Instance, days: int) -> None:

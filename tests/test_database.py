@@ -464,6 +464,7 @@ def test_backups_are_replicated_in_the_other_region_under_a_key_made_there() -> 
         "database-backup-replication",
     )
     assert (key.provider, replication.provider) == (reference, reference)
+    assert replication.delete_before_replace is True
     assert key.outputs["arn"].startswith("arn:aws:kms:us-west-2:")
     assert key.inputs["enableKeyRotation"] is True
     assert replication.inputs == {
