@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from components.fields import Reader, read_section
 from components.settings import ConfigError
 from tools.mock_engine import Registration, Run, run_component, run_stack
+from tools.readable import beanstalk_options
 
 _S = TypeVar("_S")
 REGION = {"aws:region": "us-east-1"}
@@ -29,7 +30,7 @@ def statements(resource: Registration, key: str = "policy") -> list[dict[str, An
 def option_settings(run: Run) -> dict[tuple[str, str], Any]:
     """The Beanstalk environment's option settings keyed by (namespace, option)."""
     env = run.one("aws:elasticbeanstalk/environment:Environment")
-    return {(s["namespace"], s["name"]): s["value"] for s in env.plain_inputs["settings"]}
+    return beanstalk_options(env.plain_inputs["settings"])
 
 
 @functools.cache

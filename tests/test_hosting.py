@@ -186,23 +186,26 @@ CONNECTIONS = AppConnections(
 )
 
 
+def app_args(settings: AppSettings, public: bool = False, **wiring: Any) -> AppHostingArgs:
+    """The component's arguments in the test VPC, instances in public or private subnets."""
+    return AppHostingArgs(
+        vpc_id=VPC_ID,
+        public_subnet_ids=PUBLIC,
+        app_subnet_ids=PUBLIC if public else PRIVATE,
+        instances_in_public_subnets=public,
+        connections=CONNECTIONS,
+        solution_stack=SOLUTION_STACK,
+        settings=settings,
+        **wiring,
+    )
+
+
 def hosting(public: bool = False, **fields: Any) -> Run:
     """AppHosting alone in an empty stack: instances in public or private subnets."""
     settings = settings_of(AppSettings, "webstack:app", fields)
 
     def build() -> None:
-        app = AppHosting(
-            "app",
-            AppHostingArgs(
-                vpc_id=VPC_ID,
-                public_subnet_ids=PUBLIC,
-                app_subnet_ids=PUBLIC if public else PRIVATE,
-                instances_in_public_subnets=public,
-                connections=CONNECTIONS,
-                solution_stack=SOLUTION_STACK,
-                settings=settings,
-            ),
-        )
+        app = AppHosting("app", app_args(settings, public))
         pulumi.export("appUrl", app.url)
         pulumi.export("appCname", app.cname)
         pulumi.export("appSecurityGroupId", app.security_group_id)
@@ -655,18 +658,7 @@ def test_the_versions_bucket_logs_to_the_stacks_log_bucket() -> None:
     destination = AccessLogDestination("webstack-test-storage-logs-0123")
 
     def build() -> None:
-        AppHosting(
-            "app",
-            AppHostingArgs(
-                vpc_id=VPC_ID,
-                public_subnet_ids=PUBLIC,
-                app_subnet_ids=PRIVATE,
-                instances_in_public_subnets=False,
-                connections=CONNECTIONS,
-                solution_stack=SOLUTION_STACK,
-                access_logs=destination,
-            ),
-        )
+        AppHosting("app", app_args(AppSettings(), access_logs=destination))
 
     r = component(("hosting-logged",), build)
     logging = r.one("aws:s3/bucketLogging:BucketLogging")
@@ -685,19 +677,7 @@ def hosted(fields: dict[str, Any], **args: Any) -> Run:
     settings = settings_of(AppSettings, "webstack:app", fields)
 
     def build() -> None:
-        app = AppHosting(
-            "app",
-            AppHostingArgs(
-                vpc_id=VPC_ID,
-                public_subnet_ids=PUBLIC,
-                app_subnet_ids=PRIVATE,
-                instances_in_public_subnets=False,
-                connections=CONNECTIONS,
-                solution_stack=SOLUTION_STACK,
-                settings=settings,
-                **args,
-            ),
-        )
+        app = AppHosting("app", app_args(settings, **args))
         pulumi.export("appUrl", app.url)
 
     return component(("hosted", fields, repr(args)), build)
@@ -857,12 +837,7 @@ def test_instance_https_opens_443_to_the_bundles_own_tls(
     assert reader.problems == [] and settings.https and settings.single
 
     def build() -> None:
-        app = AppHosting(
-            "app",
-            AppHostingArgs(
-                VPC_ID, PUBLIC, PUBLIC, True, CONNECTIONS, SOLUTION_STACK, settings=settings
-            ),
-        )
+        app = AppHosting("app", app_args(settings, public=True))
         pulumi.export("appUrl", app.url)
         pulumi.export("appCname", app.cname)
 

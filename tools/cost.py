@@ -14,6 +14,7 @@ from typing import Any
 
 from tools.mock_engine import Registration, Run
 from tools.prices import COMPILED, HOURS_PER_MONTH, REGIONS, RegionPrices
+from tools.readable import beanstalk_options
 
 ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
 DB_INSTANCE = "aws:rds/instance:Instance"
@@ -46,10 +47,6 @@ class Floor:
         return sum(item.monthly for item in self.items)
 
 
-def _settings(env: Registration) -> dict[tuple[str, str], str]:
-    return {(s["namespace"], s["name"]): str(s["value"]) for s in env.plain_inputs["settings"]}
-
-
 def usd(price: float) -> str:
     """A price as AWS lists it: cents, or as many decimals as it has ($0.0084)."""
     return f"${price:.2f}" if round(price, 2) == price else f"${price:g}"
@@ -74,7 +71,7 @@ def _monthly(what: str, count: int, unit: str, price: float) -> Item:
 def _instances(env: Registration, prices: RegionPrices, floor: Floor) -> int:
     """The environment's On-Demand instances at their smallest count; returns how many public
     IPv4 addresses they hold."""
-    options = _settings(env)
+    options = beanstalk_options(env.plain_inputs["settings"])
     kind = options.get(("aws:elasticbeanstalk:environment", "EnvironmentType"), "LoadBalanced")
     count = 1 if kind == "SingleInstance" else int(options[("aws:autoscaling:asg", "MinSize")])
     on_demand = count

@@ -64,9 +64,13 @@ class Change:
     # (input path, before, after) of every changed value
     values: list[tuple[str, Any, Any]] = field(default_factory=list)
     because: list[str] = field(default_factory=list)
-    assessed: bool = True
     # inputs that change only because a resource they take a value from is replaced
     cascaded: set[str] = field(default_factory=set)
+
+    @property
+    def assessed(self) -> bool:
+        """Whether `tools/replacements.py` knows what replaces this type."""
+        return self.type in FORCE_NEW
 
     @property
     def blocking(self) -> bool:
@@ -245,7 +249,6 @@ def _changed(before: dict[str, Any], after: dict[str, Any], lenient: bool) -> Ch
         protected=bool(before.get("protect")),
         values=[(path.lstrip("."), b, a) for path, b, a in values],
         because=because,
-        assessed=after["type"] in FORCE_NEW,
     )
 
 
@@ -273,7 +276,6 @@ def _cascade(
                 continue
             if change is None:
                 change = Change(after["name"], after["type"], "update", bool(old[urn]["protect"]))
-                change.assessed = after["type"] in FORCE_NEW
                 changes[urn] = change
             change.cascaded |= fresh
             change.values += [(key, FROM_REPLACED, FROM_REPLACED) for key in sorted(fresh)]

@@ -28,7 +28,7 @@ from components.settings import ConfigError
 from policy.rules import Resource, Violation, evaluate
 from tools.cost import render_floor
 from tools.mock_engine import PROJECT_DIR, Registration, Run, run_stack
-from tools.readable import Readable, plain
+from tools.readable import Readable, beanstalk_options, plain
 from tools.stack_file import StackFileError
 
 CONFIG_REFUSED = 2
@@ -156,7 +156,7 @@ def _rule(direction: str, inputs: dict[str, Any]) -> list[str]:
 
 
 def _environment(inputs: dict[str, Any]) -> list[str]:
-    settings = {(s["namespace"], s["name"]): s["value"] for s in inputs.get("settings", [])}
+    settings = beanstalk_options(inputs.get("settings", []))
     parts = [
         f"{key}={shown(inputs[key])}" for key in ("name", "solutionStackName") if key in inputs
     ]

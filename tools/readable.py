@@ -50,6 +50,11 @@ def plain(value: Any, documents: bool = True) -> Any:
     return {"asset": str(path)} if path is not None else repr(value)
 
 
+def beanstalk_options(settings: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Any]:
+    """A Beanstalk environment's `settings` input keyed by (namespace, option)."""
+    return {(s["namespace"], s["name"]): s["value"] for s in settings}
+
+
 def _parsed(text: str) -> Any:
     """A JSON object or array held in a string, as data; any other string as it is."""
     if not text.startswith(("{", "[")):
