@@ -1,4 +1,4 @@
-"""Helpers the test modules share; the mock machinery itself lives in tools/mock_engine.py."""
+"""Helpers the test modules share; the mock machinery itself lives in tools/engine/mock_engine.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from components.fields import Reader, read_section
 from components.settings import ConfigError
-from tools.mock_engine import Registration, Run, run_component, run_stack
-from tools.readable import beanstalk_options
+from tools.engine.mock_engine import Registration, Run, run_component, run_stack
+from tools.review.readable import beanstalk_options
 
 _S = TypeVar("_S")
 REGION = {"aws:region": "us-east-1"}

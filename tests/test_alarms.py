@@ -10,7 +10,7 @@ import pytest
 from components.alarms import Alarms, AlarmsArgs, AlarmsSettings, WatchedDatabase
 from components.engines import default_max_connections, instance_memory_bytes
 from tests.support import component, document, run, settings_of, statements
-from tools.mock_engine import Run
+from tools.engine.mock_engine import Run
 
 LB_ARN = (
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/awseb-AWSEB-x/0123abcd"

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from tests.support import run
-from tools.cost import floor_of, render_floor
-from tools.mock_engine import Registration, Run
-from tools.prices import HOURS_PER_MONTH, REGIONS, SOURCES
+from tools.cost.floor import floor_of, render_floor
+from tools.cost.prices import HOURS_PER_MONTH, REGIONS, SOURCES
+from tools.engine.mock_engine import Registration, Run
 
 US_EAST_1 = REGIONS["us-east-1"]
 
@@ -117,7 +117,7 @@ def test_spot_instances_above_the_on_demand_share_are_not_priced() -> None:
 
 def test_a_region_outside_the_table_says_no_price_is_known() -> None:
     assert render_floor(planned("eu-west-1", {})) == [
-        "Monthly list-price floor: no prices known for eu-west-1 (tools/prices.py covers us-east-1)"
+        "Monthly list-price floor: no prices known for eu-west-1 (tools/cost/prices.py covers us-east-1)"
     ]
 
 

@@ -11,7 +11,7 @@ import pytest
 from components.database import RESTORED_FROM_SOURCE, Database, DatabaseArgs, DatabaseSettings
 from components.iam import service_trust_policy
 from tests.support import component, settings_of, statements
-from tools.mock_engine import Registration, Run, run_component
+from tools.engine.mock_engine import Registration, Run, run_component
 
 INSTANCE = "aws:rds/instance:Instance"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"

@@ -14,10 +14,10 @@ import pulumi_random
 import pytest
 
 from tests.support import run
-from tools import stack_file
-from tools.diff import Change, compare, differences, render_stack
-from tools.plan import plan_document
-from tools.replacements import FORCE_NEW
+from tools.engine import stack_file
+from tools.review.diff import Change, compare, differences, render_stack
+from tools.review.plan import plan_document
+from tools.review.replacements import FORCE_NEW
 
 PROJECT = Path(__file__).resolve().parents[1]
 INSTANCE = "aws:rds/instance:Instance"

@@ -20,7 +20,7 @@ from components.hosting import (
 from components.settings import ConfigError
 from components.storage import AccessLogDestination
 from tests.support import component, settings_of, statements
-from tools.mock_engine import PROJECT_DIR, Run, run_component
+from tools.engine.mock_engine import PROJECT_DIR, Run, run_component
 
 ENV = "aws:elasticbeanstalk/environment:Environment"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"

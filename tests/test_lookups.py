@@ -11,8 +11,8 @@ import pytest
 from components.lookups import AwsFacts, look_up
 from components.settings import ConfigError, parse_settings
 from tests.support import option_settings, run
-from tools.fake_aws import answer_invoke
-from tools.mock_engine import PROJECT_DIR, Run, run_component, run_stack
+from tools.engine.fake_aws import answer_invoke
+from tools.engine.mock_engine import PROJECT_DIR, Run, run_component, run_stack
 
 ENV = "aws:elasticbeanstalk/environment:Environment"
 PARAMS = "aws:rds/parameterGroup:ParameterGroup"

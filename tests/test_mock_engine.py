@@ -9,9 +9,15 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from tools.fake_aws import AwsError, answer_invoke
-from tools.mock_engine import SECRET_PLACEHOLDER, Secret, run_component, run_stack, stack_config
-from tools.stack_file import StackFileError, load
+from tools.engine.fake_aws import AwsError, answer_invoke
+from tools.engine.mock_engine import (
+    SECRET_PLACEHOLDER,
+    Secret,
+    run_component,
+    run_stack,
+    stack_config,
+)
+from tools.engine.stack_file import StackFileError, load
 
 TINY_PROGRAM = """
 import pulumi

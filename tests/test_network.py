@@ -10,7 +10,7 @@ import pytest
 from components.network import Network, NetworkArgs, NetworkSettings, subnet_cidrs
 from components.settings import ConfigError
 from tests.support import by_id, component, settings_of, statements
-from tools.mock_engine import Run
+from tools.engine.mock_engine import Run
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.mock_engine import Secret
-from tools.plan import main
-from tools.readable import REDACTED, plain
+from tools.engine.mock_engine import Secret
+from tools.review.plan import main
+from tools.review.readable import REDACTED, plain
 
 PROJECT = Path(__file__).resolve().parents[1]
 

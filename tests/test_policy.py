@@ -23,7 +23,7 @@ from pulumi_policy import (
 from policy.pack import policies
 from policy.rules import RESOURCE_RULES, STACK_RULES, Resource, ResourceRule, StackRule, evaluate
 from tests.support import run
-from tools.plan import main, policy_resources
+from tools.review.plan import main, policy_resources
 
 PROJECT = Path(__file__).resolve().parents[1]
 PRODUCTION = json.loads((PROJECT / "policy" / "production.json").read_text())

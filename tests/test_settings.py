@@ -35,9 +35,9 @@ from components.hosting import AppSettings, ManagedUpdates, architecture
 from components.network import NetworkSettings
 from components.settings import ConfigError, StackSettings, parse_settings
 from components.storage import StorageSettings
-from tools import stack_file
 from tools.docs import README, SCHEMA
-from tools.mock_engine import Run, run_stack
+from tools.engine import stack_file
+from tools.engine.mock_engine import Run, run_stack
 
 PROJECT = Path(__file__).resolve().parents[1]
 

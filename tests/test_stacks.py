@@ -11,8 +11,8 @@ import pytest
 
 from components.settings import ConfigError
 from tests.support import option_settings, run, statements
-from tools.mock_engine import PROJECT_DIR as PROJECT
-from tools.mock_engine import SECRET_PLACEHOLDER, Run, run_stack
+from tools.engine.mock_engine import PROJECT_DIR as PROJECT
+from tools.engine.mock_engine import SECRET_PLACEHOLDER, Run, run_stack
 
 ENV_VARS = "aws:elasticbeanstalk:application:environment"
 

@@ -11,7 +11,7 @@ import pytest
 from components.iam import service_trust_policy
 from components.storage import Storage, StorageArgs, StorageSettings
 from tests.support import component, settings_of, statements
-from tools.mock_engine import Registration, Run
+from tools.engine.mock_engine import Registration, Run
 
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100"
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from tools.mock_engine import PROJECT_DIR, run_stack
+from tools.engine.mock_engine import PROJECT_DIR, run_stack
 
 SUITE_TARGET_SECONDS = 40.0
 PLAN_TARGET_SECONDS = 5.0

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from tools.mock_engine import Registration, Run, Secret
+from tools.engine.mock_engine import Registration, Run, Secret
 
 REDACTED = "[secret]"
 # Computed outputs the provider knows before creation: the region comes from the provider.

@@ -1,6 +1,6 @@
 """Fake AWS: what the provider would answer for each invoke, and the state AWS reports per resource.
 
-The mock engine (`tools/mock_engine.py`) asks this module; keeping the answers here lets the data
+The mock engine (`tools/engine/mock_engine.py`) asks this module; keeping the answers here lets the data
 grow (regions, engine versions, solution stacks) without touching the engine's mechanics.
 """
 

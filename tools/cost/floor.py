@@ -1,5 +1,5 @@
 """A stack's monthly list-price floor: what its resources cost by the hour or the month when
-idle, itemised, from the plan's own resources and `tools/prices.py`.
+idle, itemised, from the plan's own resources and `tools/cost/prices.py`.
 
 A floor, not an estimate: traffic, requests, logs and metrics, backups beyond the free
 allowance, root volumes and Spot instances are left out, and free tiers are not deducted.
@@ -12,9 +12,9 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.mock_engine import Registration, Run
-from tools.prices import COMPILED, HOURS_PER_MONTH, REGIONS, RegionPrices
-from tools.readable import beanstalk_options
+from tools.cost.prices import COMPILED, HOURS_PER_MONTH, REGIONS, RegionPrices
+from tools.engine.mock_engine import Registration, Run
+from tools.review.readable import beanstalk_options
 
 ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
 DB_INSTANCE = "aws:rds/instance:Instance"
@@ -174,8 +174,8 @@ def render_floor(run: Run) -> list[str]:
     if floor is None:
         region = run.one("pulumi:providers:aws", "aws").plain_inputs["region"]
         covered = ", ".join(sorted(REGIONS))
-        return [f"{title}: no prices known for {region} (tools/prices.py covers {covered})"]
-    lines = [f"{title} ({floor.region}, prices of tools/prices.py compiled {COMPILED}):"]
+        return [f"{title}: no prices known for {region} (tools/cost/prices.py covers {covered})"]
+    lines = [f"{title} ({floor.region}, prices of tools/cost/prices.py compiled {COMPILED}):"]
     lines += [f"    {i.what:<17}{i.detail:<68}{f'${i.monthly:,.2f}':>12}" for i in floor.items]
     if floor.unpriced:
         unpriced = f"{'not priced':<17}{'; '.join(floor.unpriced)}"

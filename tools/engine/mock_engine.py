@@ -4,9 +4,9 @@
 (the mocks read neither) and turns `secure:` values into placeholders marked secret.
 `run_component` runs one function that builds a component in an otherwise empty program, as a
 CDK test puts one construct in an empty stack. Either way the invokes are answered and resources
-get their state from fake AWS (`tools/fake_aws.py`), and every registration is recorded with its
+get their state from fake AWS (`tools/engine/fake_aws.py`), and every registration is recorded with its
 parent, dependencies, protect/retain flags and inputs, plus the stack outputs. The tests and the
-offline plan (`tools/plan.py`) share this engine.
+offline plan (`tools/review/plan.py`) share this engine.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from tools import stack_file
-from tools.fake_aws import AwsError, answer_invoke, resource_state
+from tools.engine import stack_file
+from tools.engine.fake_aws import AwsError, answer_invoke, resource_state
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET_PLACEHOLDER = "mock-secret-value"
 
 
