@@ -48,9 +48,12 @@ RDS_ROTATION_DAYS = 7
 MONITORING_SERVICE = "monitoring.rds.amazonaws.com"
 MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
-# What a restore takes from its source (RDS ignores them on a restore), and the restore itself:
-# after creation neither may replace the instance.
-RESTORED_FROM_SOURCE = ["snapshotIdentifier", "restoreToPointInTime", "dbName", "username"]
+# The restore arguments matter only when the instance is created: ignored always, so adding,
+# editing or removing `restore` never replaces an instance that exists (both force a new
+# resource in the provider). What a restore takes from its source (RDS ignores these on a
+# restore) is ignored while the stack file restores.
+RESTORE_ARGUMENTS = ["snapshotIdentifier", "restoreToPointInTime"]
+RESTORED_FROM_SOURCE = ["dbName", "username"]
 # Static parameters only change on reboot; "pending-reboot" is accepted for dynamic ones too.
 USER_PARAMETER_APPLY_METHOD = "pending-reboot"
 
@@ -449,15 +452,15 @@ class Database(Component):
             arguments,
             # Its identifier is fixed (apps and operators know it): a replacement must delete the
             # old instance first, after its final snapshot. A protected one is never replaced:
-            # Pulumi refuses, and `make diff` reports it as blocking. What a restore took from its
-            # source (and the source itself) matters only when the instance is created.
+            # Pulumi refuses, and `make diff` reports it as blocking.
             opts=pulumi.ResourceOptions.merge(
                 self.child(
                     depends_on=log_groups, protect=protect, delete_before_replace=not protect
                 ),
-                pulumi.ResourceOptions(ignore_changes=RESTORED_FROM_SOURCE)
-                if settings.restore.requested
-                else None,
+                pulumi.ResourceOptions(
+                    ignore_changes=RESTORE_ARGUMENTS
+                    + (RESTORED_FROM_SOURCE if settings.restore.requested else [])
+                ),
             ),
         )
 

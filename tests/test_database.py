@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.database import RESTORED_FROM_SOURCE, Database, DatabaseArgs, DatabaseSettings
+from components.database import RESTORE_ARGUMENTS, Database, DatabaseArgs, DatabaseSettings
 from components.iam import service_trust_policy
 from tests.support import component, settings_of, statements
 from tools.engine.mock_engine import Registration, Run, run_component
@@ -434,19 +434,18 @@ def test_each_exported_log_gets_what_it_needs_to_have_content(
         assert instance["optionGroupName"] == group.outputs["name"]
 
 
-def test_a_new_database_ignores_nothing_and_a_restored_one_its_source_for_good() -> None:
-    assert database().one(INSTANCE).ignore_changes == []
-    restored = database(restore={"snapshot": SNAPSHOT})
-    instance = restored.one(INSTANCE)
-    # After the restore, the source (and what RDS took from it) must never replace the instance:
-    # dropping `restore` from the stack later changes nothing.
-    assert instance.ignore_changes == RESTORED_FROM_SOURCE
-    assert set(RESTORED_FROM_SOURCE) == {
-        "snapshotIdentifier",
-        "restoreToPointInTime",
-        "dbName",
-        "username",
-    }
+def test_a_restore_never_replaces_an_instance_that_exists_whatever_the_stack_file_says() -> None:
+    # Both restore arguments force a new instance in the provider: ignored from the start, so a
+    # restore added to, edited in or removed from the stack file later changes nothing.
+    assert database().one(INSTANCE).ignore_changes == ["snapshotIdentifier", "restoreToPointInTime"]
+    for restore in (
+        {"snapshot": SNAPSHOT},
+        {"sourceInstance": "webstack-prod-db", "time": "latest"},
+    ):
+        instance = database(allocatedStorage=50, restore=restore).one(INSTANCE)
+        # While restoring, what RDS takes from the source is not the stack file's to change.
+        assert instance.ignore_changes == [*RESTORE_ARGUMENTS, "dbName", "username"]
+    assert RESTORE_ARGUMENTS == ["snapshotIdentifier", "restoreToPointInTime"]
 
 
 def test_a_customer_key_joins_the_final_snapshot_keepers() -> None:
