@@ -17,7 +17,7 @@ from tests.support import run
 from tools.engine import stack_file
 from tools.review.diff import Change, compare, differences, render_stack
 from tools.review.plan import plan_document
-from tools.review.replacements import FORCE_NEW
+from tools.review.replacements import FORCE_NEW, TAGGABLE
 
 PROJECT = Path(__file__).resolve().parents[1]
 INSTANCE = "aws:rds/instance:Instance"
@@ -215,3 +215,48 @@ def test_renaming_the_prod_database_is_a_blocking_replacement() -> None:
         "| +- **blocking** | `database-instance` | `aws:rds:Instance` | replace | `dbName` forces "
         "a replacement"
     ) in text
+
+
+def test_new_tags_update_every_taggable_resource_listed_folded_under_one_line() -> None:
+    base = plan_document(run("dev"))
+    head = plan_document(run("dev", {"webstack:tags": {"environment": "dev", "team": "web"}}))
+    changes = compare(base, head)
+    retagged = [c for c in changes if c.retagged]
+    # The provider's own row, and each resource whose tags_all takes its default tags.
+    assert [(c.name, c.op) for c in changes if not c.retagged] == [("aws", "update")]
+    assert len(retagged) == 34
+    assert {c.type for c in retagged} <= TAGGABLE and all(c.op == "update" for c in retagged)
+    assert "aws:ec2/vpc:Vpc" in {c.type for c in retagged}
+    assert "aws:iam/rolePolicy:RolePolicy" not in {c.type for c in retagged}  # no tags
+    text = render_stack("dev", changes)
+    assert "34 resources update their tags in place" in text
+    assert "<details><summary>34 retagged resources</summary>" in text
+    assert "- `network-vpc` (`aws:ec2:Vpc`)" in text
+    assert "| `network-vpc` |" not in text  # folded, not a table row each
+
+
+def test_moving_the_backup_copy_to_another_region_replaces_it() -> None:
+    base = plan_document(run("prod"))
+    moved = {**PROD_DATABASE, "backupReplicaRegion": "eu-west-1"}
+    changes = {
+        c.name: c for c in compare(base, plan_document(run("prod", {"webstack:database": moved})))
+    }
+    # Pulumi's engine replaces a resource whose provider changes; Terraform would not know.
+    replication = changes["database-backup-replication"]
+    assert replication.op == "replace"
+    assert "its provider changes" in " ".join(replication.because)
+    moved_from = {path: (before, after) for path, before, after in replication.values}
+    assert moved_from["(provider)"][1].endswith("pulumi:providers:aws::aws-eu-west-1")
+    assert changes["database-replica-key"].op == "replace"
+    assert changes["aws-eu-west-1"].op == "create" and changes["aws-us-west-2"].op == "delete"
+
+
+def test_removing_a_restore_from_the_stack_file_changes_nothing() -> None:
+    restored = {**DEV_DATABASE, "allocatedStorage": 50}
+    for restore in (
+        {"snapshot": "webstack-prod-db-final-0a1b2c3d"},
+        {"sourceInstance": "webstack-prod-db", "time": "2026-11-20T10:00:00Z"},
+    ):
+        base = plan_document(run("dev", {"webstack:database": {**restored, "restore": restore}}))
+        head = plan_document(run("dev", {"webstack:database": restored}))
+        assert compare(base, head) == []

@@ -34,7 +34,13 @@ from typing import Any
 from tools.engine.mock_engine import PROJECT_DIR
 from tools.review.plan import CONFIG_REFUSED, PLAN_FORMAT, short_type
 from tools.review.readable import plain
-from tools.review.replacements import DATA_TYPES, FORCE_NEW, RULE_PEERS, SG_RULE_TYPES
+from tools.review.replacements import (
+    DATA_TYPES,
+    FORCE_NEW,
+    RULE_PEERS,
+    SG_RULE_TYPES,
+    TAGGABLE,
+)
 
 BLOCKING = 4
 CRASHED = 1
@@ -66,6 +72,8 @@ class Change:
     because: list[str] = field(default_factory=list)
     # inputs that change only because a resource they take a value from is replaced
     cascaded: set[str] = field(default_factory=set)
+    # only its tags change: its provider's default tags (`webstack:tags`) changed
+    retagged: bool = False
 
     @property
     def assessed(self) -> bool:
@@ -223,7 +231,41 @@ def compare(base: dict[str, Any], head: dict[str, Any]) -> list[Change]:
             if change is not None:
                 changes[urn] = change
     _cascade(changes, old, new)
+    _retag(changes, old, new)
     return [changes[urn] for urn in sorted(changes)]
+
+
+def provider_urn(resource: dict[str, Any]) -> str:
+    """The URN of the provider a resource is managed by (its reference less the id)."""
+    return str(resource.get("provider") or "").rsplit("::", 1)[0]
+
+
+def _retag(
+    changes: dict[str, Change], old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
+) -> None:
+    """A provider's default tags are in every taggable resource's `tagsAll`: when they change,
+    each resource of that provider updates its tags in place."""
+    retagged = {
+        urn: (old[urn]["inputs"].get("defaultTags"), new[urn]["inputs"].get("defaultTags"))
+        for urn in old.keys() & new.keys()
+        if new[urn]["type"] == "pulumi:providers:aws"
+        and old[urn]["inputs"].get("defaultTags") != new[urn]["inputs"].get("defaultTags")
+    }
+    for urn in sorted(old.keys() & new.keys()):
+        after = new[urn]
+        tags = retagged.get(provider_urn(after))
+        if tags is None or after["type"] not in TAGGABLE or urn in changes:
+            continue
+        if provider_urn(old[urn]) != provider_urn(after):
+            continue
+        changes[urn] = Change(
+            after["name"],
+            after["type"],
+            "update",
+            bool(old[urn]["protect"]),
+            values=[("tagsAll (the provider's defaultTags)", tags[0], tags[1])],
+            retagged=True,
+        )
 
 
 def _changed(before: dict[str, Any], after: dict[str, Any], lenient: bool) -> Change | None:
@@ -236,12 +278,19 @@ def _changed(before: dict[str, Any], after: dict[str, Any], lenient: bool) -> Ch
             values.append((f"({option})", before.get(option), after.get(option)))
     trigger_old, trigger_new = before.get("replacementTrigger"), after.get("replacementTrigger")
     triggered = None not in (trigger_old, trigger_new) and trigger_old != trigger_new
+    moved = provider_urn(before) != provider_urn(after)
+    if moved:
+        values.append(("(provider)", provider_urn(before), provider_urn(after)))
     if not values and not triggered:
         return None
     changed = {path.split(".")[1].split("[")[0] for path, _, _ in values if path.startswith(".")}
     because = _forced(after["type"], changed, old_inputs, new_inputs)
     if triggered:
         because.append("its replacement trigger changes")
+    if moved:
+        because.append(
+            "its provider changes (Pulumi replaces a resource moved to another provider)"
+        )
     return Change(
         name=after["name"],
         type=after["type"],
@@ -356,13 +405,29 @@ def render_stack(stack: str, changes: list[Change], note: str = "") -> str:
         lines.append("")
     if not changes:
         return "\n".join(lines)
-    lines += ["| | resource | type | plan | why |", "|---|---|---|---|---|"]
-    for change in sorted(changes, key=lambda c: (not c.blocking, _OPS.index(c.op), c.name)):
+    retagged = [c for c in changes if c.retagged]
+    listed = [c for c in changes if not c.retagged]
+    if listed:
+        lines += ["| | resource | type | plan | why |", "|---|---|---|---|---|"]
+    for change in sorted(listed, key=lambda c: (not c.blocking, _OPS.index(c.op), c.name)):
         lines.append(
             f"| {_SIGN[change.op]} {_flag(change)} | `{change.name}` | `{short_type(change.type)}` "
             f"| {change.op} | {_why(change)} |"
         )
-    detailed = [c for c in changes if c.values]
+    if retagged:
+        _, before, after = retagged[0].values[0]
+        lines += [
+            "",
+            f"~ {len(retagged)} resources update their tags in place: the provider's default "
+            f"tags change from {_cell(before)} to {_cell(after)}.",
+            "",
+            f"<details><summary>{len(retagged)} retagged resources</summary>",
+            "",
+            *[f"- `{c.name}` (`{short_type(c.type)}`)" for c in retagged],
+            "",
+            "</details>",
+        ]
+    detailed = [c for c in listed if c.values]
     if detailed:
         lines += ["", "<details><summary>Changed inputs</summary>", ""]
         for change in detailed:

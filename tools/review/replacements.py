@@ -223,3 +223,47 @@ SG_RULE_TYPES = frozenset(
 )
 # Resources that hold data: replacing or deleting one loses it.
 DATA_TYPES = frozenset({"aws:rds/instance:Instance", "aws:s3/bucket:Bucket"})
+
+# Types whose provider schema has `tags_all` (the provider's default tags merged with the
+# resource's own): a change of the provider's default tags (`webstack:tags`) updates each in
+# place. `tests/test_verify.py` checks the list against the provider's schema.
+TAGGABLE = frozenset(
+    {
+        "aws:acm/certificate:Certificate",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "aws:ec2/eip:Eip",
+        "aws:ec2/flowLog:FlowLog",
+        "aws:ec2/instance:Instance",
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/routeTable:RouteTable",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:ec2/subnet:Subnet",
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        "aws:elasticbeanstalk/application:Application",
+        "aws:elasticbeanstalk/applicationVersion:ApplicationVersion",
+        "aws:elasticbeanstalk/environment:Environment",
+        "aws:iam/instanceProfile:InstanceProfile",
+        "aws:iam/policy:Policy",
+        "aws:iam/role:Role",
+        "aws:kms/key:Key",
+        "aws:lb/listenerRule:ListenerRule",
+        "aws:rds/cluster:Cluster",
+        "aws:rds/clusterInstance:ClusterInstance",
+        "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+        "aws:rds/instance:Instance",
+        "aws:rds/optionGroup:OptionGroup",
+        "aws:rds/parameterGroup:ParameterGroup",
+        "aws:rds/subnetGroup:SubnetGroup",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketObjectv2:BucketObjectv2",
+        "aws:sns/topic:Topic",
+        "aws:sqs/queue:Queue",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:wafv2/webAcl:WebAcl",
+    }
+)
