@@ -4,9 +4,12 @@
 # make diff STACK=prod BASE=main
 #                       what the working tree changes in a stack against a git ref (default HEAD),
 #                       offline, as Markdown; exits 4 when a protected resource would be replaced
+# make verify STACK=dev the offline plan judged by the real AWS provider (Terraform and
+#                       hashicorp/aws, offline: no account); VERIFY=--second-up adds the
+#                       second-up matrix against make diff, VERIFY=--variants each feature
 # make docs             regenerate the README's configuration table and the stack-file schema
 # make lint             exactly the static checks CI runs: ruff, ruff format --check, mypy
-# make bench            time the test suite and the offline plan against their targets
+# make bench            time the test suite, the offline plan and make verify against their targets
 
 PYTHON ?= python3
 VENV   ?= venv
@@ -14,8 +17,9 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev
 BASE   ?= HEAD
 POLICY_CONFIG ?=
+VERIFY ?=
 
-.PHONY: install test plan diff docs lint bench clean
+.PHONY: install test plan diff verify docs lint bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +54,18 @@ diff: install
 	  2) echo "make diff: a stack's config was refused (tools.diff exited 2)" >&2 ;; \
 	  4) echo "make diff: a protected resource would be replaced or deleted (tools.diff exited 4)" >&2 ;; \
 	  *) echo "make diff: the diff crashed (tools.diff exited $$status)" >&2 ;; \
+	esac; \
+	exit $$status
+
+# As with plan: make reports a failing recipe as status 2; CI runs the script for its own status.
+verify: install
+	@$(PY) -m tools.verify $(STACK) $(VERIFY); \
+	status=$$?; \
+	case $$status in \
+	  0) ;; \
+	  2) echo "make verify: a stack's config was refused, or Terraform or the provider is missing (tools.verify exited 2)" >&2 ;; \
+	  3) echo "make verify: the provider refused a plan, or disagreed with make diff (tools.verify exited 3)" >&2 ;; \
+	  *) echo "make verify: the check crashed (tools.verify exited $$status)" >&2 ;; \
 	esac; \
 	exit $$status
 
