@@ -377,12 +377,12 @@ class Network(Component):
                     },
                     {
                         # Flow-log delivery lists the account's log groups (VPC user guide,
-                        # "IAM role for publishing flow logs to CloudWatch Logs"); the action
-                        # takes no narrower resource than the account's log groups.
+                        # "IAM role for publishing flow logs to CloudWatch Logs"); the Service
+                        # Authorization Reference gives the action no resource type: only "*".
                         "Sid": "FindLogGroup",
                         "Effect": "Allow",
                         "Action": "logs:DescribeLogGroups",
-                        "Resource": group.arn.apply(_all_log_groups),
+                        "Resource": "*",
                     },
                 ]
             ),
@@ -398,8 +398,3 @@ class Network(Component):
             max_aggregation_interval=FLOW_LOG_AGGREGATION_SECONDS,
             opts=self.child(),
         )
-
-
-def _all_log_groups(group_arn: str) -> str:
-    """`arn:…:logs:<region>:<account>:log-group:*` from one group's ARN."""
-    return group_arn.split(":log-group:", 1)[0] + ":log-group:*"
