@@ -297,8 +297,10 @@ class Alarms(Component):
         ]
 
     def _environment_alarm(self, environment: pulumi.Input[str]) -> list[Widget]:
-        """Enhanced health publishes EnvironmentHealth by itself (EB developer guide, "Publishing
-        Amazon CloudWatch custom metrics for an environment")."""
+        """EnvironmentHealth, which the environment's health ConfigDocument publishes every
+        minute. Missing data breaches: an environment that published every minute and stopped
+        for five has lost its health reporting (or is gone), which an operator must hear of;
+        the alarm is created after the environment is Ready and reporting."""
         dimension = {"EnvironmentName": environment}
         self._alarm(
             "environment-health",
@@ -312,6 +314,7 @@ class Alarms(Component):
             datapoints_to_alarm=5,
             comparison_operator="GreaterThanOrEqualToThreshold",
             threshold=ENVIRONMENT_DEGRADED,
+            treat_missing_data="breaching",
         )
         return [
             (

@@ -23,6 +23,15 @@ MANAGED_RULE_GROUPS = (
 # would fail, so that one rule only counts.
 COUNTED_RULES = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
 RATE_LIMIT_WINDOW_SECONDS = 300
+# WAF logs only to a log group whose name starts with this ("Sending web ACL traffic logs to an
+# Amazon CloudWatch Logs log group", WAF developer guide).
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
+# Request headers that carry credentials: never written to the logs.
+REDACTED_HEADERS = ("authorization", "cookie")
+# The provider retries an association while the new load balancer is not yet known to WAF
+# (WAFUnavailableEntityException, terraform-provider-aws #17527, #29080) for as long as the
+# create timeout allows; its default, 5 minutes, is sometimes too short for a new environment.
+ASSOCIATION_CREATE_TIMEOUT = "15m"
 
 
 def validated_certificate(owner: Component, domain: str, zone_id: str) -> pulumi.Output[str]:
@@ -107,8 +116,15 @@ def _managed_rule(name: str, priority: int) -> aws.wafv2.WebAclRuleArgsDict:
     }
 
 
-def web_acl(owner: Component, load_balancer_arn: pulumi.Input[str], rate_limit: int) -> None:
-    """AWS's managed rule groups and a per-IP rate limit, on the environment's load balancer."""
+def web_acl(
+    owner: Component,
+    load_balancer_arn: pulumi.Input[str],
+    rate_limit: int,
+    physical: str,
+    log_retention_days: int,
+) -> None:
+    """AWS's managed rule groups and a per-IP rate limit, on the environment's load balancer,
+    logging every request to CloudWatch Logs (credentials redacted)."""
     rules = [_managed_rule(name, index) for index, name in enumerate(MANAGED_RULE_GROUPS)]
     rules.append(
         {
@@ -133,9 +149,28 @@ def web_acl(owner: Component, load_balancer_arn: pulumi.Input[str], rate_limit: 
         visibility_config=_visibility(f"{owner.prefix}-waf"),
         opts=owner.child(),
     )
+    logs = aws.cloudwatch.LogGroup(
+        f"{owner.prefix}-waf-logs",
+        name=f"{WAF_LOG_GROUP_PREFIX}{physical}",
+        retention_in_days=log_retention_days,
+        # A fixed name: a replacement must delete the old group first.
+        opts=owner.child(delete_before_replace=True),
+    )
+    aws.wafv2.WebAclLoggingConfiguration(
+        f"{owner.prefix}-waf-logging",
+        resource_arn=acl.arn,
+        log_destination_configs=[logs.arn],
+        redacted_fields=[{"single_header": {"name": header}} for header in REDACTED_HEADERS],
+        opts=owner.child(),
+    )
     aws.wafv2.WebAclAssociation(
         f"{owner.prefix}-waf-association",
         resource_arn=load_balancer_arn,
         web_acl_arn=acl.arn,
-        opts=owner.child(),
+        opts=pulumi.ResourceOptions.merge(
+            owner.child(),
+            pulumi.ResourceOptions(
+                custom_timeouts=pulumi.CustomTimeouts(create=ASSOCIATION_CREATE_TIMEOUT)
+            ),
+        ),
     )

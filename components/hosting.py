@@ -66,6 +66,11 @@ SCALE_OUT_CPU_PERCENT = "70"
 SCALE_IN_CPU_PERCENT = "20"
 REDIRECT_RULE_PRIORITY = 1
 READY_TIMEOUT = "30m"
+# Enhanced health's custom metrics (EB developer guide, "Publishing Amazon CloudWatch custom
+# metrics for an environment"): EnvironmentHealth every 60 s, which the health alarm watches.
+HEALTH_CONFIG_DOCUMENT = (
+    '{"CloudWatchMetrics":{"Environment":{"EnvironmentHealth":60}},"Version":1}'
+)
 
 Setting = tuple[str, str, pulumi.Input[str]]
 
@@ -692,6 +697,7 @@ def _health_and_log_options(settings: AppSettings, wiring: Wiring) -> list[Setti
         (env, "EnvironmentType", settings.environment_type),
         (env, "ServiceRole", wiring.service_role_arn),
         ("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
+        ("aws:elasticbeanstalk:healthreporting:system", "ConfigDocument", HEALTH_CONFIG_DOCUMENT),
         (logs, "StreamLogs", "true"),
         (logs, "DeleteOnTerminate", "false"),
         (logs, "RetentionInDays", retention),
@@ -801,8 +807,12 @@ class AppHosting(Component):
             wait_for_ready_timeout=READY_TIMEOUT,
             # A fixed name: a replacement must delete the old one first. A new environment type
             # replaces the environment: Beanstalk takes a load balancer's type only at creation.
+            # ELB checks it may write to the log bucket when access logs are turned on: the
+            # bucket's policy goes first.
             opts=self.child(
-                delete_before_replace=True, replacement_trigger=settings.environment_type
+                depends_on=args.load_balancer_logs.ready if args.load_balancer_logs else (),
+                delete_before_replace=True,
+                replacement_trigger=settings.environment_type,
             ),
         )
         self._front(args, env)
@@ -863,7 +873,13 @@ class AppHosting(Component):
                 raise ValueError("a domain needs the region's Elastic Beanstalk hosted zone id")
             alias_record(self, domain.name, domain.hosted_zone_id, env, args.environment_zone_id)
         if settings.waf:
-            web_acl(self, env.load_balancers.apply(lambda arns: arns[0]), settings.waf_rate_limit)
+            web_acl(
+                self,
+                env.load_balancers.apply(lambda arns: arns[0]),
+                settings.waf_rate_limit,
+                physical_prefix(),
+                settings.log_retention_days,
+            )
 
     @staticmethod
     def _url(settings: AppSettings, env: aws.elasticbeanstalk.Environment) -> pulumi.Output[str]:

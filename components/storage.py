@@ -133,6 +133,9 @@ class AccessLogDestination:
 
     bucket: pulumi.Input[str]
     prefix: str = ACCESS_LOG_PREFIX
+    # The log bucket's policy: a writer must wait for it, as S3 and ELB check that they may
+    # write when logging is turned on (the race aws-cdk#1633 fixed).
+    ready: tuple[pulumi.Resource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,6 @@ class Storage(Component):
     ) -> None:
         super().__init__("webstack:storage:Storage", name, opts)
         settings = args.settings
-        self._log_policies: list[pulumi.Resource] = []
         self.kms_key_arn = settings.kms_key_arn
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
@@ -193,7 +195,7 @@ class Storage(Component):
             self.access_logs = logs if settings.access_logs else None
             if args.load_balancer_logs:
                 self.load_balancer_logs = AccessLogDestination(
-                    logs.bucket, LOAD_BALANCER_LOG_PREFIX
+                    logs.bucket, LOAD_BALANCER_LOG_PREFIX, logs.ready
                 )
         destination = self.access_logs or args.log_to
         if destination is not None:
@@ -202,7 +204,7 @@ class Storage(Component):
                 bucket=bucket.id,
                 target_bucket=destination.bucket,
                 target_prefix=f"{destination.prefix}{name}/",
-                opts=self.child(depends_on=self._log_policies),
+                opts=self.child(depends_on=destination.ready),
             )
         self.register_outputs(
             {
@@ -372,8 +374,7 @@ class Storage(Component):
             ),
             opts=self.child(depends_on=[public_access_block]),
         )
-        self._log_policies = [policy]
-        return AccessLogDestination(logs.id)
+        return AccessLogDestination(logs.id, ready=(policy,))
 
     def _log_delivery(self, logs: aws.s3.Bucket, source: aws.s3.Bucket) -> Statement:
         """S3's logging service may write under the log prefix, for this stack's buckets only:

@@ -124,6 +124,8 @@ def test_thresholds_are_the_documented_ones() -> None:
         "GreaterThanOrEqualToThreshold",
         20,
     )
+    # Published every minute (the environment's health ConfigDocument): its absence is news.
+    assert health["treatMissingData"] == "breaching"
     db = {"DBInstanceIdentifier": "webstack-test-db"}
     assert found["database-cpu"]["threshold"] == 90 and found["database-cpu"]["dimensions"] == db
     assert found["database-free-storage"]["threshold"] == 5 * GIB  # 10 % of 50 GiB

@@ -282,6 +282,7 @@ def expected_rows(
         ("aws:elasticbeanstalk:environment:process:default", "MatcherHTTPCode", "200"),
         ("aws:elasticbeanstalk:environment:process:default", "Port", "80"),
         ("aws:elasticbeanstalk:environment:process:default", "Protocol", "HTTP"),
+        ("aws:elasticbeanstalk:healthreporting:system", "ConfigDocument", HEALTH_DOCUMENT),
         ("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
         ("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled", "true"),
         ("aws:elasticbeanstalk:managedactions", "PreferredStartTime", "Sun:03:00"),
@@ -301,6 +302,10 @@ DEV_APP = {
     "deploymentPolicy": "AllAtOnce",
     "logRetentionDays": 3,
 }
+# The health alarm's metric, published every minute: the document as AWS reads it.
+HEALTH_DOCUMENT = '{"CloudWatchMetrics":{"Environment":{"EnvironmentHealth":60}},"Version":1}'
+
+
 PROD_APP = {
     "instanceTypes": ["t3.small"],
     "minInstances": 2,
@@ -759,7 +764,26 @@ def test_waf_attaches_managed_rule_groups_and_a_rate_limit_to_the_load_balancer(
     association = r.one("aws:wafv2/webAclAssociation:WebAclAssociation")
     assert association.inputs["resourceArn"] == r.one(ENV).outputs["loadBalancers"][0]
     assert association.inputs["webAclArn"] == r.one("aws:wafv2/webAcl:WebAcl").outputs["arn"]
+    # Long enough for the provider's retries while WAF does not know the new load balancer yet.
+    assert association.custom_timeouts == {"create": "15m"}
     assert not hosting().of_type("aws:wafv2/webAcl:WebAcl")
+
+
+def test_waf_logs_every_request_to_its_own_log_group_with_credentials_redacted() -> None:
+    r = hosted({"waf": True, "logRetentionDays": 30})
+    group = r.one("aws:cloudwatch/logGroup:LogGroup", "app-waf-logs").inputs
+    # WAF writes only to a log group named aws-waf-logs-*.
+    assert group["name"] == "aws-waf-logs-webstack-test"
+    assert group["retentionInDays"] == 30
+    logging = r.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration").inputs
+    assert logging["resourceArn"] == r.one("aws:wafv2/webAcl:WebAcl").outputs["arn"]
+    assert logging["logDestinationConfigs"] == [
+        r.one("aws:cloudwatch/logGroup:LogGroup", "app-waf-logs").outputs["arn"]
+    ]
+    assert logging["redactedFields"] == [
+        {"singleHeader": {"name": "authorization"}},
+        {"singleHeader": {"name": "cookie"}},
+    ]
 
 
 @pytest.mark.parametrize(

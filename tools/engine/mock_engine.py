@@ -65,6 +65,8 @@ class Registration:
     delete_before_replace: bool | None = None
     replacement_trigger: Any = None
     ignore_changes: list[str] = field(default_factory=list)
+    # Operation -> timeout the program set (`{"create": "15m"}`); empty: the provider's own.
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
@@ -293,6 +295,11 @@ class _RecordingMonitor(mocks.MockMonitor):
                     else None
                 ),
                 ignore_changes=list(request.ignoreChanges),
+                custom_timeouts={
+                    operation: getattr(request.customTimeouts, operation)
+                    for operation in ("create", "update", "delete")
+                    if getattr(request.customTimeouts, operation)
+                },
             )
         )
         return response

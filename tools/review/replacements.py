@@ -185,6 +185,9 @@ FORCE_NEW: dict[str, ForceNew] = {
         "sns/topic_subscription.go", "endpoint", "protocol", "topic"
     ),
     "aws:wafv2/webAcl:WebAcl": _aws("wafv2/web_acl.go", "name", "scope"),
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": _aws(
+        "wafv2/web_acl_logging_configuration.go", "resourceArn", "logDestinationConfigs"
+    ),
     "aws:wafv2/webAclAssociation:WebAclAssociation": _aws(
         "wafv2/web_acl_association.go", "resourceArn", "webAclArn"
     ),
