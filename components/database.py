@@ -24,9 +24,22 @@ from components.engines import (
     default_max_connections,
     instance_memory_bytes,
 )
-from components.fields import Check, Choice, Flag, Nested, Text, TextMap, Texts, Whole, setting
+from components.fields import (
+    Check,
+    Choice,
+    Flag,
+    Nested,
+    Text,
+    TextMap,
+    Texts,
+    VersionNumber,
+    Whole,
+    setting,
+)
 from components.iam import (
     KMS_KEY_ARN,
+    account_id,
+    account_root,
     managed_policy_arn,
     policy_document,
     regional_arn_problem,
@@ -43,6 +56,16 @@ MAINTENANCE_WINDOW = "sun:04:30-sun:05:30"
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7  # the free tier
 REPLICA_KEY_DELETION_WINDOW_DAYS = 30
+# What RDS does with the replica key on the account's behalf: copy the backups in, read them
+# to restore (the AWS managed key aws/rds allows the same, through RDS only).
+REPLICA_KEY_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:CreateGrant",
+    "kms:DescribeKey",
+)
 # How often RDS rotates the master secret it manages unless told otherwise.
 RDS_ROTATION_DAYS = 7
 MONITORING_SERVICE = "monitoring.rds.amazonaws.com"
@@ -131,7 +154,8 @@ class DatabaseSettings:
         ENGINES["postgres"].default_version,
         Text(
             r"[0-9]+(\.[0-9]+)?",
-            'a major version such as "16" (postgres) or "8.4" (mysql)',
+            "a major version such as 17 (postgres) or 8.4 (mysql); quoted where YAML would change"
+            ' it ("8.0", "11.10")',
             version=True,
         ),
         "the major version; RDS applies minor upgrades itself",
@@ -235,11 +259,10 @@ class DatabaseSettings:
         elif check.valid("engine_version") and not re.fullmatch(
             spec.major_pattern, self.engine_version
         ):
-            check.fail(
-                "engine_version",
-                self.engine_version,
-                f'a major version of {self.engine}, such as "{spec.default_version}"',
-            )
+            accepted = f'a major version of {self.engine}, such as "{spec.default_version}"'
+            if isinstance(self.engine_version, VersionNumber):
+                accepted += f"; {self.engine_version.hint}"
+            check.fail("engine_version", self.engine_version, accepted)
         result = self._log_exports_checked(check, result)
         self._check_storage(check)
         if (
@@ -537,11 +560,39 @@ class Database(Component):
         if provider is None:
             raise ValueError("backup_replica_region needs a provider for that region")
         there = pulumi.ResourceOptions(provider=provider)
+        region = settings.backup_replica_region
+        suffix = ".amazonaws.com.cn" if partition_of(region) == "aws-cn" else ".amazonaws.com"
         key = aws.kms.Key(
             f"{self.prefix}-replica-key",
             description=f"{physical_prefix()}: the database's backups in this region",
             enable_key_rotation=True,
             deletion_window_in_days=REPLICA_KEY_DELETION_WINDOW_DAYS,
+            # The account administers the key (without it, nobody could); the account's
+            # principals use it only through RDS in that region, for the backup copies.
+            policy=policy_document(
+                [
+                    {
+                        "Sid": "AccountAdministers",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": account_root(self)},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    },
+                    {
+                        "Sid": "RdsCopiesBackups",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": account_root(self)},
+                        "Action": list(REPLICA_KEY_ACTIONS),
+                        "Resource": "*",
+                        "Condition": {
+                            "StringEquals": {
+                                "kms:ViaService": f"rds.{region}{suffix}",
+                                "kms:CallerAccount": account_id(self),
+                            }
+                        },
+                    },
+                ]
+            ),
             opts=pulumi.ResourceOptions.merge(self.child(), there),
         )
         aws.rds.InstanceAutomatedBackupsReplication(

@@ -185,27 +185,53 @@ class Choice:
         return {"type": "string", "enum": list(self.choices)}
 
 
+class VersionNumber(str):
+    """A version the stack file gave as a number: its text, and the number it was read as."""
+
+    number: int | float
+
+    @classmethod
+    def of(cls, number: int | float) -> VersionNumber:
+        text = str(int(number)) if float(number).is_integer() else repr(float(number))
+        found = cls(text)
+        found.number = number
+        return found
+
+    @property
+    def hint(self) -> str:
+        return (
+            f"read as the number {self.number!r}: YAML reads an unquoted 8.0 as 8 and 11.10 as "
+            "11.1, so quote the version as written"
+        )
+
+    def __repr__(self) -> str:
+        return repr(self.number)
+
+
 @dataclass(frozen=True)
 class Text:
     """A string that matches `pattern` as a whole (a regex both Python and JSON Schema read)."""
 
     pattern: str
     accepted: str
-    # A version: YAML reads an unquoted 8.0 as the number 8 and 11.10 as 11.1, and Pulumi passes
-    # the number on, so a number is refused with a hint to quote it.
+    # A version: people write `engineVersion: 17` unquoted, and YAML (then Pulumi) passes the
+    # number on: a number is read as the version it denotes (17 -> "17", 8.4 -> "8.4"), and
+    # remembered as one (`VersionNumber`), since YAML may have changed what was written
+    # (8.0 arrives as 8, 11.10 as 11.1): an error about it then says so.
     version: bool = False
 
     def parse(self, value: Any, key: str, reader: Reader) -> str:
         if self.version and isinstance(value, int | float) and not isinstance(value, bool):
-            raise InvalidValueError(
-                f"{self.accepted}, quoted: YAML reads an unquoted 8.0 as 8 and 11.10 as 11.1"
-            )
+            value = VersionNumber.of(value)
+            if not re.fullmatch(self.pattern, value):
+                raise InvalidValueError(f"{self.accepted}; {value.hint}")
         if not isinstance(value, str) or not re.fullmatch(self.pattern, value):
             raise InvalidValueError(self.accepted)
         return value
 
     def schema(self) -> JsonSchema:
-        return {"type": "string", "pattern": f"^(?:{self.pattern})$"}
+        text: JsonSchema = {"type": "string", "pattern": f"^(?:{self.pattern})$"}
+        return {"anyOf": [text, {"type": "number"}]} if self.version else text
 
 
 @dataclass(frozen=True)

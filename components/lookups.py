@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components.database import DatabaseSettings
 from components.engines import ENGINES
+from components.fields import VersionNumber
 from components.hosting import PLATFORM_REGEX, AppSettings
 from components.settings import ConfigError, StackSettings
 
@@ -106,6 +107,11 @@ def _engine_version(
             f"{database.engine} version RDS offers in {settings.region} ({error}); list them with "
             f"`aws rds describe-db-engine-versions --engine {database.engine} "
             "--query 'DBEngineVersions[].EngineVersion'`"
+            + (
+                f"; {database.engine_version.hint}"
+                if isinstance(database.engine_version, VersionNumber)
+                else ""
+            )
         )
         return database.engine_version, ""
     return found.version, found.parameter_group_family

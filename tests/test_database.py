@@ -473,6 +473,18 @@ def test_backups_are_replicated_in_the_other_region_under_a_key_made_there() -> 
     }
     component_urn = r.one("webstack:database:Database").urn
     assert key.parent == replication.parent == component_urn
+    # An explicit key policy (Checkov CKV2_AWS_64): the account administers it; its principals
+    # use it only through RDS in that region.
+    administer, rds = statements(key)
+    assert administer["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert rds["Principal"] == administer["Principal"]
+    assert rds["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": "rds.us-west-2.amazonaws.com",
+            "kms:CallerAccount": "123456789012",
+        }
+    }
+    assert "kms:*" not in rds["Action"] and "kms:CreateGrant" in rds["Action"]
     assert not database().of_type(
         "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
     )

@@ -112,6 +112,13 @@ def test_an_engine_version_rds_does_not_offer_is_a_config_error() -> None:
     assert "aws rds describe-db-engine-versions --engine postgres" in problem
 
 
+def test_a_version_yaml_changed_names_the_number_read_when_rds_has_none() -> None:
+    # `engineVersion: 11.10` arrives as 11.1: a mariadb major in form, but none RDS offers.
+    (problem,) = refused({"webstack:database": {"engine": "mariadb", "engineVersion": 11.1}})
+    assert problem.startswith("webstack:database.engineVersion: 11.1 matches no mariadb version")
+    assert "read as the number 11.1" in problem and "quote the version as written" in problem
+
+
 @pytest.mark.parametrize(
     ("region", "zones"), [("us-east-1", 6), ("us-west-2", 4), ("eu-west-1", 3)]
 )

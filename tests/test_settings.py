@@ -581,14 +581,25 @@ def test_decimals_and_booleans_in_maps_must_be_quoted(value: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("engine", "version"), [("mysql", 8.0), ("mariadb", 11.1), ("postgres", 16)]
+    ("engine", "version", "read"),
+    [("postgres", 17, "17"), ("mysql", 8.4, "8.4"), ("mariadb", 11.4, "11.4")],
 )
-def test_an_unquoted_version_is_refused_with_a_hint_to_quote_it(
+def test_an_unquoted_version_is_read_as_the_version_it_denotes(
+    engine: str, version: float, read: str
+) -> None:
+    settings = parse(database={"engine": engine, "engineVersion": version}).database
+    assert settings.engine_version == read
+
+
+@pytest.mark.parametrize(("engine", "version"), [("mysql", 8), ("postgres", 16.5)])
+def test_a_number_yaml_changed_is_refused_naming_the_value_read(
     engine: str, version: float
 ) -> None:
+    # `engineVersion: 8.0` arrives as 8 (YAML, then Pulumi): not a mysql major.
     (problem,) = problems(database={"engine": engine, "engineVersion": version})
     assert problem.startswith(f"webstack:database.engineVersion: {version!r} is not valid")
-    assert "quoted: YAML reads an unquoted 8.0 as 8 and 11.10 as 11.1" in problem
+    assert f"read as the number {version!r}" in problem
+    assert "quote the version as written" in problem
 
 
 @pytest.mark.parametrize(

@@ -341,7 +341,7 @@ def test_numbers_in_a_stack_file_reach_aws_exactly_or_are_refused(tmp_path: Path
         run_stack("v", project_dir=tmp_path)
     (problem,) = caught.value.problems
     assert problem.startswith("webstack:database.engineVersion: 8 is not valid")
-    assert "quoted: YAML reads an unquoted 8.0 as 8" in problem
+    assert "read as the number 8: YAML reads an unquoted 8.0 as 8" in problem
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -377,3 +377,15 @@ def test_with_access_logs_every_bucket_of_the_stack_logs() -> None:
     assert {x.inputs["targetBucket"] for x in r.of_type("aws:s3/bucketLogging:BucketLogging")} == {
         log_bucket
     }
+
+
+def test_whatever_writes_to_the_log_bucket_waits_for_its_policy() -> None:
+    # S3 and ELB check they may write when logging is turned on (the race aws-cdk#1633 fixed):
+    # prod's environment (load-balancer logs) and both buckets' logging come after the policy.
+    r = run("prod")
+    policy = r.one("aws:s3/bucketPolicy:BucketPolicy", "storage-logs-policy")
+    env = r.one("aws:elasticbeanstalk/environment:Environment")
+    assert policy.urn in env.dependencies
+    for logging in r.of_type("aws:s3/bucketLogging:BucketLogging"):
+        assert policy.urn in logging.dependencies, logging.name
+    assert len(r.of_type("aws:s3/bucketLogging:BucketLogging")) == 2
