@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -11,14 +12,15 @@ import pytest
 from components.lookups import AwsFacts, look_up
 from components.settings import ConfigError, parse_settings
 from tests.support import option_settings, run
-from tools.engine.fake_aws import answer_invoke
+from tools.engine.fake_aws import ACCOUNT_FILE, Account, AwsError, answer_invoke
 from tools.engine.mock_engine import PROJECT_DIR, Run, run_component, run_stack
+from tools.engine.stack_file import StackFileError
 
 ENV = "aws:elasticbeanstalk/environment:Environment"
 PARAMS = "aws:rds/parameterGroup:ParameterGroup"
 
 
-def looked_up(config: dict[str, Any]) -> tuple[AwsFacts, Run]:
+def looked_up(config: dict[str, Any], strict: bool | None = None) -> tuple[AwsFacts, Run]:
     """`look_up` alone in an empty stack, for settings read from config-style sections."""
     raw = {"aws:region": "us-east-1", **config}
     settings = parse_settings(
@@ -26,13 +28,15 @@ def looked_up(config: dict[str, Any]) -> tuple[AwsFacts, Run]:
         project_dir=PROJECT_DIR,
     )
     found: list[AwsFacts] = []
-    run = run_component(lambda: found.append(look_up(settings, pulumi.InvokeOptions())), raw)
+    run = run_component(
+        lambda: found.append(look_up(settings, pulumi.InvokeOptions())), raw, strict=strict
+    )
     return found[0], run
 
 
-def refused(config: dict[str, Any]) -> list[str]:
+def refused(config: dict[str, Any], strict: bool | None = None) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        looked_up(config)
+        looked_up(config, strict)
     return list(caught.value.problems)
 
 
@@ -202,8 +206,62 @@ def test_a_domain_in_its_zone_gets_beanstalks_hosted_zone() -> None:
 def test_a_domain_that_cannot_be_served_is_a_config_error(
     config: dict[str, Any], message: str
 ) -> None:
-    (problem,) = refused(config)
+    # Strict: fake AWS refuses what its account does not know, as AWS refuses what is not there.
+    (problem,) = refused(config, strict=True)
     assert problem.startswith(message)
+
+
+def test_offline_a_real_accounts_ids_plan_and_are_listed_as_unchecked() -> None:
+    # Pulumi.prod.yaml asks a team for its own hosted zone: offline knows only the example one.
+    domain = {"name": "app.shop.example.net", "hostedZoneId": "Z04567891ABCDEFGHIJKL"}
+    facts, run = looked_up({"webstack:app": {"domain": domain}})
+    assert facts.environment_zone_id == "Z117KPS5GTRQ2G"
+    assert run.unchecked == ["hosted zone Z04567891ABCDEFGHIJKL"]
+    restore = {"snapshot": "nightly-2026-12-01", "allocatedStorage": 20}
+    _, run = looked_up({"webstack:database": {"restore": {"snapshot": restore["snapshot"]}}})
+    assert run.unchecked == ["DB snapshot nightly-2026-12-01"]
+    _, run = looked_up(
+        {
+            "webstack:database": {
+                "engine": "mysql",
+                "restore": LATEST | {"sourceInstance": "orders-db"},
+            }
+        }
+    )
+    assert run.unchecked == ["DB instance orders-db"]
+    # What fake AWS knows is still checked, and its errors say they are fake AWS's.
+    (problem,) = refused(
+        {
+            "webstack:app": {
+                "domain": {"name": "app.example.org", "hostedZoneId": "Z0123456789EXAMPLE"}
+            }
+        }
+    )
+    assert "is not in the zone example.com" in problem
+
+
+def test_an_account_file_brings_the_sharper_checks_back(tmp_path: Path) -> None:
+    (tmp_path / ACCOUNT_FILE).write_text(
+        "hostedZones:\n  Z04567891ABCDEFGHIJKL: shop.example.net\n"
+        "snapshots:\n  nightly: {engine: postgres, version: '16.11', encrypted: true, gib: 30}\n"
+    )
+    account = Account.load(tmp_path, {})
+    zone = answer_invoke(
+        "aws:route53/getZone:getZone", {"zoneId": "Z04567891ABCDEFGHIJKL"}, "us-east-1", account
+    )
+    assert zone["name"] == "shop.example.net."
+    snapshot = answer_invoke(
+        "aws:rds/getSnapshot:getSnapshot", {"dbSnapshotIdentifier": "nightly"}, "us-east-1", account
+    )
+    assert (snapshot["engineVersion"], snapshot["allocatedStorage"]) == ("16.11", 30)
+    assert account.unchecked == []
+    (tmp_path / ACCOUNT_FILE).write_text("strict: true\n")
+    strict = Account.load(tmp_path, {})
+    with pytest.raises(AwsError, match=r"^fake AWS, offline: no matching Route 53 Hosted Zone"):
+        answer_invoke("aws:route53/getZone:getZone", {"zoneId": "Z1"}, "us-east-1", strict)
+    (tmp_path / ACCOUNT_FILE).write_text("zones: []\n")
+    with pytest.raises(StackFileError, match=r"offline-account\.yaml: expected a map of"):
+        Account.load(tmp_path, {})
 
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100"
@@ -278,15 +336,15 @@ def test_a_restore_keeps_the_sources_key_so_another_key_is_refused() -> None:
         (
             {"snapshot": "nightly-gone"},
             "webstack:database.restore.snapshot: 'nightly-gone' is not there (invoke of "
-            "aws:rds/getSnapshot:getSnapshot failed: Your query returned no results.",
+            "aws:rds/getSnapshot:getSnapshot failed: fake AWS, offline: Your query returned no results.",
         ),
         (
             {"sourceInstance": "gone", "time": "latest"},
             "webstack:database.restore.sourceInstance: 'gone' is not there (invoke of "
-            "aws:rds/getInstance:getInstance failed: couldn't find resource",
+            "aws:rds/getInstance:getInstance failed: fake AWS, offline: couldn't find resource",
         ),
     ],
 )
 def test_a_missing_restore_source_names_its_key(restore: dict[str, str], expected: str) -> None:
-    (problem,) = refused({"webstack:database": {"restore": restore}})
+    (problem,) = refused({"webstack:database": {"restore": restore}}, strict=True)
     assert problem.startswith(expected)

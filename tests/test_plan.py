@@ -214,3 +214,24 @@ def test_a_crash_exits_1_with_its_traceback(project: Path) -> None:
 def test_unknown_stack_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["nosuch"]) == 2
     assert "Pulumi.nosuch.yaml: no such stack file" in capsys.readouterr().err
+
+
+def test_prod_with_a_teams_own_hosted_zone_plans_and_says_what_it_could_not_check(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prod = (PROJECT / "Pulumi.prod.yaml").read_text()
+    assert "Z0123456789EXAMPLE" in prod
+    (project / "Pulumi.team.yaml").write_text(
+        prod.replace("Z0123456789EXAMPLE", "Z04567891ABCDEFGHIJKL")
+    )
+    out = project / "build"
+    assert main(["team", "--project-dir", str(project), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Checked by `pulumi preview`, not offline (not in offline-account.yaml):" in printed
+    assert "  - hosted zone Z04567891ABCDEFGHIJKL" in printed
+    # Recorded in the account file, the zone is checked offline and nothing is left unchecked.
+    (project / "offline-account.yaml").write_text(
+        "hostedZones:\n  Z04567891ABCDEFGHIJKL: example.com\n"
+    )
+    assert main(["team", "--project-dir", str(project), "--out", str(out)]) == 0
+    assert "not offline" not in capsys.readouterr().out

@@ -7,11 +7,19 @@ grow (regions, engine versions, solution stacks) without touching the engine's m
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
+
+from components.engines import ENGINES
 from components.re2 import NotRe2Error, python_equivalent
 from components.regions import REGIONS, partition_of
+from tools.engine.stack_file import StackFileError
 
 ACCOUNT_ID = "123456789012"
 
@@ -104,13 +112,80 @@ INSTANCES = {
         "encrypted": True,
         "gib": 50,
         "username": "app_admin",
-        "db_name": "app",
+        "dbName": "app",
     },
 }
 
 
 class AwsError(Exception):
-    """An error the provider reports for an invoke, as AWS or the provider words it."""
+    """An error the provider would report for an invoke, as AWS or the provider words it; the
+    message says it comes from fake AWS, so nobody mistakes it for their account's answer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"fake AWS, offline: {message}")
+
+
+ACCOUNT_FILE = "offline-account.yaml"
+
+
+@dataclass
+class Account:
+    """What fake AWS knows of the account: the example hosted zone, snapshots and instance
+    above, and what a team records of its own in `offline-account.yaml`.
+
+    An identifier it does not know is answered as the stack asks (a zone the domain is in, a
+    source the restore accepts) and listed in `unchecked`: offline, a real account's ids plan,
+    and `pulumi preview` checks them. `strict` (in the file: `strict: true`) refuses what it does
+    not know instead, as AWS refuses what is not there."""
+
+    hosted_zones: dict[str, str] = field(default_factory=lambda: dict(HOSTED_ZONES))
+    snapshots: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(SNAPSHOTS))
+    instances: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(INSTANCES))
+    strict: bool = False
+    # What the stack file asks for, to answer an unknown id with: section -> its config.
+    asked: dict[str, Any] = field(default_factory=dict)
+    unchecked: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, project_dir: Path, config: Mapping[str, str]) -> Account:
+        """The account of `project_dir`'s `offline-account.yaml` (if any), for a stack's config."""
+        account = cls(asked={k: _parsed(v) for k, v in config.items()})
+        path = project_dir / ACCOUNT_FILE
+        if not path.exists():
+            return account
+        facts = YAML(typ="safe").load(path.read_text()) or {}
+        if not isinstance(facts, dict) or set(facts) - ACCOUNT_KEYS:
+            raise StackFileError(
+                f"{ACCOUNT_FILE}: expected a map of {', '.join(sorted(ACCOUNT_KEYS))}, "
+                f"got {sorted(facts) if isinstance(facts, dict) else type(facts).__name__}"
+            )
+        account.hosted_zones.update(
+            {str(k): str(v).rstrip(".") + "." for k, v in (facts.get("hostedZones") or {}).items()}
+        )
+        account.snapshots.update(facts.get("snapshots") or {})
+        account.instances.update(facts.get("instances") or {})
+        account.strict = bool(facts.get("strict", False))
+        return account
+
+    def section(self, key: str) -> dict[str, Any]:
+        found = self.asked.get(key)
+        return found if isinstance(found, dict) else {}
+
+    def unknown(self, what: str, error: str) -> None:
+        """An id this account does not know: refused when strict, else noted unchecked."""
+        if self.strict:
+            raise AwsError(f"{error} ({what} is not in {ACCOUNT_FILE}, which is strict)")
+        self.unchecked.append(what)
+
+
+ACCOUNT_KEYS = frozenset({"hostedZones", "snapshots", "instances", "strict"})
+
+
+def _parsed(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
 
 
 def _hex(seed: str, length: int = 17) -> str:
@@ -164,41 +239,74 @@ def _default_rds_key(region: str) -> str:
     return f"arn:{partition_of(region)}:kms:{region}:{ACCOUNT_ID}:key/{_uuid('aws/rds')}"
 
 
-def _snapshot(name: str, region: str) -> dict[str, Any]:
+def _source_asked(account: Account, region: str) -> dict[str, Any]:
+    """A backup the stack's restore accepts: its engine, the newest minor of its major,
+    encrypted, no larger than asked, under no key to compare (unknown facts pass checks)."""
+    database = account.section("webstack:database")
+    engine = str(database.get("engine", "postgres"))
+    spec = ENGINES.get(engine, ENGINES["postgres"])
+    major = str(database.get("engineVersion", spec.default_version))
+    version = next(
+        (v for v, _ in ENGINE_VERSIONS.get(engine, ()) if v.startswith(f"{major}.")), major
+    )
+    return {"engine": engine, "version": version, "encrypted": True, "gib": 0, "key": ""}
+
+
+def _snapshot(name: str, region: str, account: Account) -> dict[str, Any]:
     short = name.rsplit(":snapshot:", 1)[-1]
-    if short not in SNAPSHOTS:
-        raise AwsError("Your query returned no results. Please change your search criteria.")
-    found = SNAPSHOTS[short]
+    found = account.snapshots.get(short)
+    if found is None:
+        account.unknown(
+            f"DB snapshot {name}",
+            "Your query returned no results. Please change your search criteria.",
+        )
+        found = _source_asked(account, region)
+    encrypted = bool(found.get("encrypted", True))
     return {
         "dbSnapshotIdentifier": short,
         "engine": found["engine"],
-        "engineVersion": found["version"],
-        "encrypted": found["encrypted"],
-        "allocatedStorage": found["gib"],
-        "kmsKeyId": _default_rds_key(region) if found["encrypted"] else "",
+        "engineVersion": str(found["version"]),
+        "encrypted": encrypted,
+        "allocatedStorage": int(found.get("gib", 0)),
+        "kmsKeyId": found.get("key", _default_rds_key(region) if encrypted else ""),
         "id": short,
     }
 
 
-def _db_instance(name: str, region: str) -> dict[str, Any]:
-    if name not in INSTANCES:
-        raise AwsError(f"couldn't find resource (DBInstanceNotFound: {name})")
-    found = INSTANCES[name]
+def _db_instance(name: str, region: str, account: Account) -> dict[str, Any]:
+    found = account.instances.get(name)
+    if found is None:
+        account.unknown(
+            f"DB instance {name}", f"couldn't find resource (DBInstanceNotFound: {name})"
+        )
+        found = _source_asked(account, region)
     return {
         "dbInstanceIdentifier": name,
         "engine": found["engine"],
-        "engineVersion": found["version"],
-        "storageEncrypted": found["encrypted"],
-        "allocatedStorage": found["gib"],
-        "kmsKeyId": _default_rds_key(region),
-        "masterUsername": found["username"],
-        "dbName": found["db_name"],
+        "engineVersion": str(found["version"]),
+        "storageEncrypted": bool(found.get("encrypted", True)),
+        "allocatedStorage": int(found.get("gib", 0)),
+        "kmsKeyId": found.get("key", _default_rds_key(region)),
+        "masterUsername": found.get("username"),
+        "dbName": found.get("dbName"),
         "id": name,
     }
 
 
-def answer_invoke(token: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+def _hosted_zone(zone_id: str, account: Account) -> dict[str, Any]:
+    name = account.hosted_zones.get(zone_id)
+    if name is None:
+        account.unknown(f"hosted zone {zone_id}", "no matching Route 53 Hosted Zone found")
+        # The zone the stack's domain is in, as far as offline can tell: the domain itself.
+        name = str((account.section("webstack:app").get("domain") or {}).get("name", "")) + "."
+    return {"zoneId": zone_id, "name": name, "id": zone_id}
+
+
+def answer_invoke(
+    token: str, inputs: dict[str, Any], region: str, account: Account | None = None
+) -> dict[str, Any]:
     """What AWS (through the provider) would answer for one invoke of the program."""
+    account = account if account is not None else Account()
     partition = partition_of(region)
     if token == "aws:index/getCallerIdentity:getCallerIdentity":
         return {
@@ -218,18 +326,15 @@ def answer_invoke(token: str, inputs: dict[str, Any], region: str) -> dict[str, 
     if token == "aws:rds/getEngineVersion:getEngineVersion":
         return _engine_version(inputs)
     if token == "aws:route53/getZone:getZone":
-        zone_id = inputs.get("zoneId", "")
-        if zone_id not in HOSTED_ZONES:
-            raise AwsError("no matching Route 53 Hosted Zone found")
-        return {"zoneId": zone_id, "name": HOSTED_ZONES[zone_id], "id": zone_id}
+        return _hosted_zone(inputs.get("zoneId", ""), account)
     if token == "aws:elasticbeanstalk/getHostedZone:getHostedZone":
         if region not in BEANSTALK_ZONES:
             raise AwsError(f"unsupported Elastic Beanstalk Region ({region})")
         return {"id": BEANSTALK_ZONES[region], "region": region}
     if token == "aws:rds/getSnapshot:getSnapshot":
-        return _snapshot(inputs["dbSnapshotIdentifier"], region)
+        return _snapshot(inputs["dbSnapshotIdentifier"], region, account)
     if token == "aws:rds/getInstance:getInstance":
-        return _db_instance(inputs["dbInstanceIdentifier"], region)
+        return _db_instance(inputs["dbInstanceIdentifier"], region, account)
     if token == "aws:lb/getListener:getListener":
         arn = inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/")
         return {

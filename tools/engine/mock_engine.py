@@ -31,7 +31,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from tools.engine import stack_file
-from tools.engine.fake_aws import AwsError, answer_invoke, resource_state
+from tools.engine.fake_aws import Account, AwsError, answer_invoke, resource_state
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET_PLACEHOLDER = "mock-secret-value"
@@ -86,6 +86,9 @@ class Run:
     secret_outputs: set[str] = field(default_factory=set)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What fake AWS answered without knowing it (a real account's hosted zone, say): checked by
+    # `pulumi preview`, not offline.
+    unchecked: list[str] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -206,9 +209,10 @@ def stack_config(
 class _Mocks(pulumi.runtime.Mocks):
     """Realistic answers for every invoke and resource type the program uses."""
 
-    def __init__(self, run: Run, region: str) -> None:
+    def __init__(self, run: Run, region: str, account: Account) -> None:
         self.run = run
         self.region = region
+        self.account = account
         # AWS provider name -> its region, so a resource made through a second provider (another
         # region) gets that region's ARNs.
         self.provider_regions: dict[str, str] = {}
@@ -216,7 +220,7 @@ class _Mocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         inputs = unwrap(_mark_secrets(args.args))
         self.run.invokes.append((args.token, inputs))
-        return answer_invoke(args.token, inputs, self.region)
+        return answer_invoke(args.token, inputs, self.region, self.account)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = unwrap(_mark_secrets(args.inputs))
@@ -331,10 +335,13 @@ def run_stack(
     overrides: Mapping[str, Any] | None = None,
     project_dir: Path = PROJECT_DIR,
     record: Run | None = None,
+    strict: bool | None = None,
 ) -> Run:
     """Run the program for `stack` as `pulumi preview` would, against mocks; raise what it raises.
 
-    Pass `record` to keep what was registered even when the program raises.
+    Pass `record` to keep what was registered even when the program raises; `strict` to have
+    fake AWS refuse (True) or plan unchecked (False) what its account does not know, whatever
+    `offline-account.yaml` says.
     """
     config, secret_keys = stack_config(stack, overrides, project_dir)
     project = _project(project_dir)["name"]
@@ -343,7 +350,7 @@ def run_stack(
         runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
 
     run = record if record is not None else Run(stack=stack)
-    return _execute(program, run, project, config, secret_keys, project_dir)
+    return _execute(program, run, project, config, secret_keys, project_dir, strict)
 
 
 def run_component(
@@ -351,6 +358,7 @@ def run_component(
     config: Mapping[str, Any] | None = None,
     stack: str = "test",
     project: str = "webstack",
+    strict: bool | None = None,
 ) -> Run:
     """Run `build` (which creates one component) as the whole program of an empty stack.
 
@@ -358,7 +366,7 @@ def run_component(
     """
     values = {"aws:region": "us-east-1", **(config or {})}
     plain = {key: _as_config_string(value) for key, value in values.items()}
-    return _execute(build, Run(stack=stack), project, plain, [], PROJECT_DIR)
+    return _execute(build, Run(stack=stack), project, plain, [], PROJECT_DIR, strict)
 
 
 def _no_stack_trace() -> Any:
@@ -372,9 +380,14 @@ def _execute(
     config: dict[str, str],
     secret_keys: list[str],
     project_dir: Path,
+    strict: bool | None = None,
 ) -> Run:
     run.project = project
     region = config.get("aws:region", "us-east-1")
+    account = Account.load(project_dir, config)
+    if strict is not None:
+        account.strict = strict
+    account.unchecked = run.unchecked
     # Start from nothing: no root stack, config, outputs or RPCs left by an earlier run.
     settings.reset_options(project=project, stack=run.stack, preview=True)
     settings.SETTINGS.outputs.clear()
@@ -383,7 +396,7 @@ def _execute(
     # from; mocks never read it, and it is a seventh of a run's time.
     runtime_resource._get_stack_trace = _no_stack_trace
     with _isolated_logger(run) as logger, contextlib.chdir(project_dir):
-        monitor = _RecordingMonitor(_Mocks(run, region), run)
+        monitor = _RecordingMonitor(_Mocks(run, region, account), run)
         mocks.set_mocks(
             monitor.mocks,
             project=project,

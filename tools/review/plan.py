@@ -27,6 +27,7 @@ from typing import Any
 from components.settings import ConfigError
 from policy.rules import Resource, Violation, evaluate
 from tools.cost.floor import render_floor
+from tools.engine.fake_aws import ACCOUNT_FILE
 from tools.engine.mock_engine import PROJECT_DIR, Registration, Run, run_stack
 from tools.engine.stack_file import StackFileError
 from tools.review.readable import Readable, beanstalk_options, plain
@@ -264,6 +265,14 @@ def render(run: Run, readable: Readable) -> str:
         lines += _wrapped([f"{key}: {shown(value)}"], "    ")
     for warning in run.warnings:
         lines += textwrap.wrap(f"warning: {warning}", WIDTH, subsequent_indent="    ")
+    if run.unchecked:
+        lines += ["", f"Checked by `pulumi preview`, not offline (not in {ACCOUNT_FILE}):"]
+        lines += [f"  - {what}" for what in run.unchecked]
+        lines += textwrap.wrap(
+            f"Record your account's hosted zones, snapshots and instances in {ACCOUNT_FILE} to "
+            "check them offline too (README: 'Your account's facts, offline').",
+            WIDTH,
+        )
     return "\n".join(lines)
 
 
