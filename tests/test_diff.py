@@ -15,7 +15,7 @@ import pytest
 
 from tests.support import run
 from tools.engine import stack_file
-from tools.review.diff import Change, compare, differences, render_stack
+from tools.review.diff import Change, compare, differences, floor_lines, render_stack
 from tools.review.plan import plan_document
 from tools.review.replacements import FORCE_NEW, TAGGABLE
 
@@ -260,3 +260,22 @@ def test_removing_a_restore_from_the_stack_file_changes_nothing() -> None:
         base = plan_document(run("dev", {"webstack:database": {**restored, "restore": restore}}))
         head = plan_document(run("dev", {"webstack:database": restored}))
         assert compare(base, head) == []
+
+
+def test_a_new_instance_type_says_the_instances_are_replaced_and_the_floor_moves() -> None:
+    dev_app = stack_file.config_of(stack_file.load(PROJECT / "Pulumi.dev.yaml"), "Pulumi.dev.yaml")[
+        "webstack:app"
+    ]
+    base = plan_document(run("dev"))
+    head = plan_document(run("dev", {"webstack:app": {**dev_app, "instanceTypes": ["t3.micro"]}}))
+    (change,) = compare(base, head)
+    assert change.op == "update"
+    text = render_stack("dev", [change])
+    assert "in place; Beanstalk replaces its instances" in text
+    assert "(aws:ec2:instances:InstanceTypes)" in text
+    assert "the instances move from arm64 to x86_64" in text
+    # The floor before and after: t3.micro costs more than t4g.micro.
+    assert base["floor"]["total"] == 24.16 and head["floor"]["total"] > base["floor"]["total"]
+    line = floor_lines(base, head)[1]
+    assert line == f"Monthly list-price floor: $24.16 → ${head['floor']['total']:,.2f} (+$1.46)"
+    assert floor_lines({**base, "floor": None}, head)[1].endswith("(not known at BASE)")

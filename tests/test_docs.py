@@ -27,7 +27,10 @@ def test_check_mode_fails_on_a_stale_readme_and_make_docs_mends_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     readme = tmp_path / "README.md"
-    readme.write_text(f"# title\n{docs.BEGIN}\n| an old row |\n{docs.END}\nafter\n")
+    readme.write_text(
+        f"# title\n{docs.CONTENTS_BEGIN}\n{docs.CONTENTS_END}\n{docs.BEGIN}\n| an old row |\n"
+        f"{docs.END}\nafter\n"
+    )
     schema = tmp_path / "schema" / "pulumi-stack.schema.json"
     monkeypatch.setattr(docs, "PROJECT_DIR", tmp_path)
     monkeypatch.setattr(docs, "README", readme)
@@ -83,3 +86,15 @@ def test_schema_names_every_webstack_key_and_refuses_others() -> None:
         "maximum": 35,
         "description": "days of automated backups",
     }
+
+
+def test_the_readme_opens_with_its_contents_linking_every_section() -> None:
+    readme = docs.README.read_text()
+    listed = readme.split(docs.CONTENTS_BEGIN, 1)[1].split(docs.CONTENTS_END, 1)[0]
+    assert "- [Layout](#layout)" in listed
+    assert "  - [The database's life](#the-databases-life)" in listed
+    assert "- [Checked by the real AWS provider: make verify]" in listed
+    assert readme.index(docs.CONTENTS_BEGIN) < readme.index("## Two commands")
+    assert docs.anchor("Compute: a single instance, Graviton, Spot") == (
+        "compute-a-single-instance-graviton-spot"
+    )

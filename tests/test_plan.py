@@ -235,3 +235,22 @@ def test_prod_with_a_teams_own_hosted_zone_plans_and_says_what_it_could_not_chec
     )
     assert main(["team", "--project-dir", str(project), "--out", str(out)]) == 0
     assert "not offline" not in capsys.readouterr().out
+
+
+def test_the_plan_says_which_policy_rules_ran_and_how_to_run_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["prod", "--out", str(tmp_path)]) == 0
+    base = capsys.readouterr().out
+    assert "Policy rules: the base set (the production-only rules were not run: add" in base
+    assert "POLICY_CONFIG=policy/production.json" in base
+    production = PROJECT / "policy" / "production.json"
+    assert main(["prod", "--out", str(tmp_path), "--policy-config", str(production)]) == 0
+    assert f"Policy rules: the base set and {production}" in capsys.readouterr().out
+
+
+def test_a_missing_stack_lists_the_stacks_that_exist(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stagin"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: Pulumi.stagin.yaml: no such stack file in")
+    assert error.rstrip().endswith("the stacks here: dev, prod")

@@ -189,7 +189,13 @@ def stack_config(
             values[full] = spec
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        raise stack_file.StackFileError(f"{path.name}: no such stack file in {project_dir}")
+        existing = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")
+        )
+        raise stack_file.StackFileError(
+            f"{path.name}: no such stack file in {project_dir}; the stacks here: "
+            + (", ".join(existing) or "none (create Pulumi.<stack>.yaml)")
+        )
     values.update(stack_file.config_of(stack_file.load(path), path.name))
     for key, value in (overrides or {}).items():
         if value is None:

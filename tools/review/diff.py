@@ -31,18 +31,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.hosting import architecture
 from tools.engine.mock_engine import PROJECT_DIR
 from tools.review.plan import CONFIG_REFUSED, PLAN_FORMAT, short_type
 from tools.review.readable import plain
 from tools.review.replacements import (
     DATA_TYPES,
     FORCE_NEW,
+    INSTANCE_REPLACING_NAMESPACES,
     RULE_PEERS,
     SG_RULE_TYPES,
     TAGGABLE,
 )
 
 BLOCKING = 4
+ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
 CRASHED = 1
 # A value `tools.review.readable` marked as known only after deployment, and the resource it comes from.
 UNKNOWN_FROM = re.compile(r"\[unknown: (?:derived from )?([^.\]\s]+)\.")
@@ -74,6 +77,8 @@ class Change:
     cascaded: set[str] = field(default_factory=set)
     # only its tags change: its provider's default tags (`webstack:tags`) changed
     retagged: bool = False
+    # what an update in place also does (a Beanstalk environment's instances replaced)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def assessed(self) -> bool:
@@ -298,7 +303,39 @@ def _changed(before: dict[str, Any], after: dict[str, Any], lenient: bool) -> Ch
         protected=bool(before.get("protect")),
         values=[(path.lstrip("."), b, a) for path, b, a in values],
         because=because,
+        notes=_instance_notes(values) if after["type"] == ENVIRONMENT else [],
     )
+
+
+OPTION_PATH = re.compile(r"^\.settings\[(?P<namespace>[^\]]+):(?P<option>[^:\]]+)\]")
+
+
+def _instance_notes(values: list[tuple[str, Any, Any]]) -> list[str]:
+    """What an environment's option changes do to its instances."""
+    notes: list[str] = []
+    replacing = sorted(
+        {
+            f"{found['namespace']}:{found['option']}"
+            for path, _, _ in values
+            if (found := OPTION_PATH.match(path))
+            and found["namespace"] in INSTANCE_REPLACING_NAMESPACES
+        }
+    )
+    if replacing:
+        notes.append(
+            "Beanstalk replaces its instances, in batches as the rolling-update policy says "
+            f"({', '.join(replacing)})"
+        )
+    for path, before, after in values:
+        if path.startswith(".settings[aws:ec2:instances:InstanceTypes]") and before and after:
+            old = {architecture(t) for t in str(before).split(",")}
+            new = {architecture(t) for t in str(after).split(",")}
+            if old != new:
+                notes.append(
+                    f"the instances move from {'/'.join(sorted(old))} to {'/'.join(sorted(new))} "
+                    "(README: 'Changing a running stack')"
+                )
+    return notes
 
 
 def _cascade(
@@ -377,6 +414,7 @@ def _why(change: Change) -> str:
         text = "; ".join(change.because)
     elif change.op == "update":
         text = "in place" if change.assessed else "in place (replacement not assessed)"
+        text += "".join(f"; {note}" for note in change.notes)
     elif change.op == "delete" and change.protected:
         text = "protected: Pulumi refuses to delete it"
     else:
@@ -440,6 +478,23 @@ def render_stack(stack: str, changes: list[Change], note: str = "") -> str:
     return "\n".join(lines)
 
 
+def _money(floor: dict[str, Any]) -> str:
+    return ("at least " if not floor["complete"] else "") + f"${floor['total']:,.2f}"
+
+
+def floor_lines(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
+    """The monthly list-price floor before and after (`make plan` shows what it counts)."""
+    before, after = base.get("floor"), head.get("floor")
+    if after is None:
+        return []
+    if before is None:
+        known = "new stack" if base.get("missing") else "not known at BASE"
+        return ["", f"Monthly list-price floor: {_money(after)} ({known})"]
+    change = after["total"] - before["total"]
+    delta = f"{'+' if change >= 0 else '-'}${abs(change):,.2f}" if change else "no change"
+    return ["", f"Monthly list-price floor: {_money(before)} → {_money(after)} ({delta})"]
+
+
 def _outputs(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
     lenient = base.get("format") != PLAN_FORMAT
     changed = list(differences(base.get("outputs", {}), head.get("outputs", {}), "", lenient))
@@ -481,7 +536,9 @@ def diff_stack(stack: str, base_dir: Path, work: Path) -> tuple[str, int]:
             "deployment (ids, ARNs) are not compared."
         )
     changes = compare(base, head)
-    text = "\n".join([render_stack(stack, changes, note), *_outputs(base, head)])
+    text = "\n".join(
+        [render_stack(stack, changes, note), *floor_lines(base, head), *_outputs(base, head)]
+    )
     return text, BLOCKING if any(c.blocking for c in changes) else 0
 
 

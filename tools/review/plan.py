@@ -26,7 +26,7 @@ from typing import Any
 
 from components.settings import ConfigError
 from policy.rules import Resource, Violation, evaluate
-from tools.cost.floor import render_floor
+from tools.cost.floor import floor_of, render_floor
 from tools.engine.fake_aws import ACCOUNT_FILE
 from tools.engine.mock_engine import PROJECT_DIR, Registration, Run, run_stack
 from tools.engine.stack_file import StackFileError
@@ -125,7 +125,16 @@ def plan_document(run: Run, readable: Readable | None = None) -> dict[str, Any]:
             for r in sorted(run.resources, key=lambda r: r.urn)
         ],
         "outputs": view.outputs(),
+        "floor": _floor(run),
     }
+
+
+def _floor(run: Run) -> dict[str, Any] | None:
+    """The monthly list-price floor, for `make diff` to show before and after."""
+    floor = floor_of(run)
+    if floor is None:
+        return None
+    return {"region": floor.region, "total": round(floor.total, 2), "complete": not floor.unpriced}
 
 
 def short_type(token: str) -> str:
@@ -291,6 +300,17 @@ def policy_resources(run: Run) -> list[Resource]:
     ]
 
 
+def rule_set(policy_config: Path | None) -> str:
+    """Which rules ran, and how to run the other set: the production-only rules are off unless
+    the pipeline passes their config, so a plan without them must not look like one with them."""
+    if policy_config is None:
+        return (
+            "Policy rules: the base set (the production-only rules were not run: add "
+            "POLICY_CONFIG=policy/production.json, as the production pipeline does)"
+        )
+    return f"Policy rules: the base set and {policy_config} (as the production pipeline runs them)"
+
+
 def render_violations(violations: list[Violation]) -> str:
     if not violations:
         return "Policies: every rule passed"
@@ -330,7 +350,11 @@ def main(argv: list[str] | None = None) -> int:
     print(render(run, readable))
     policy_config = json.loads(args.policy_config.read_text()) if args.policy_config else {}
     violations = evaluate(policy_resources(run), policy_config)
-    print("\n" + render_violations(violations))
+    print(
+        "\n"
+        + "\n".join(textwrap.wrap(rule_set(args.policy_config), WIDTH, subsequent_indent="    "))
+    )
+    print(render_violations(violations))
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / f"plan-{args.stack}.json"
     target.write_text(json.dumps(plan_document(run, readable), indent=2, sort_keys=True) + "\n")

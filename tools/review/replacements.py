@@ -270,3 +270,11 @@ TAGGABLE = frozenset(
         "aws:wafv2/webAcl:WebAcl",
     }
 )
+
+# Beanstalk option namespaces whose change replaces an environment's instances (the environment
+# itself updates in place): its launch template or VPC placement (EB developer guide,
+# "Configuration changes": changes to the launch configuration or VPC settings replace the
+# instances, in batches as the rolling-update policy says).
+INSTANCE_REPLACING_NAMESPACES = frozenset(
+    {"aws:autoscaling:launchconfiguration", "aws:ec2:instances", "aws:ec2:vpc"}
+)
