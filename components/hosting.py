@@ -120,7 +120,8 @@ NOT_BUNDLED = ("venv", ".venv", ".git", "build")
 MAX_PROPERTY_NAME = 128
 MAX_PROPERTY_VALUE = 256
 MAX_PROPERTIES_BYTES = 4096
-_PROPERTY_VALUE = r"[A-Za-z0-9\s_.:/=+\\@'\"-]*"
+# No needless escape: a JSON Schema pattern is ECMA-262 in unicode mode, where `\'` is invalid.
+_PROPERTY_VALUE = r"[A-Za-z0-9\s_.:/=+\\@'" + '"' + r"-]*"
 # The ALB's limit for a health-check path (elbv2 CreateTargetGroup, HealthCheckPath).
 MAX_HEALTH_CHECK_PATH = 1024
 

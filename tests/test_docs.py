@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import regress
 
 from components.fields import Nested, fields_of
 from components.settings import StackSettings
@@ -98,3 +99,26 @@ def test_the_readme_opens_with_its_contents_linking_every_section() -> None:
     assert docs.anchor("Compute: a single instance, Graviton, Spot") == (
         "compute-a-single-instance-graviton-spot"
     )
+
+
+def _patterns(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        found += [p for key in ("patternProperties",) for p in node.get(key, {})]
+        return found + [p for value in node.values() for p in _patterns(value)]
+    if isinstance(node, list):
+        return [p for value in node for p in _patterns(value)]
+    return []
+
+
+def test_every_schema_pattern_is_ecma_262_in_unicode_mode() -> None:
+    # What check-jsonschema and ajv compile patterns as: `\'` or `\"` is an invalid escape there.
+    patterns = _patterns(json.loads(docs.SCHEMA.read_text()))
+    assert len(patterns) > 20
+    for pattern in patterns:
+        regress.Regex(pattern, "u")
+
+
+def test_editors_map_the_schema_to_every_stack_file() -> None:
+    settings = json.loads((docs.PROJECT_DIR / ".vscode" / "settings.json").read_text())
+    assert settings["yaml.schemas"] == {"./schema/pulumi-stack.schema.json": "Pulumi.*.yaml"}
