@@ -114,6 +114,9 @@ def first_up(
         if not any(d.severity == "error" for d in diagnostics):
             result = terraform.plan(folder)
             diagnostics = result.diagnostics
+            if result.document is not None:
+                # The provider's plan as `terraform show -json` prints it: what Checkov reads.
+                (terraform.work / f"first-up-{index}.json").write_text(json.dumps(result.document))
             by_member: dict[str, list[str]] = {}
             for change in (result.document or {}).get("resource_changes", []):
                 address = translation.addresses.get(change["address"])
