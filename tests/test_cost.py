@@ -50,13 +50,36 @@ def test_the_prod_floor_counts_each_nat_gateway_and_every_public_address() -> No
     assert found["database storage"] == pytest.approx(2 * 50 * US_EAST_1.rds_gp3_gb_month)
     assert found["KMS keys"] == 2  # the alarms topic's key and the backup copy's key
     assert found["WAF"] == pytest.approx(5 + 4 * 1)
+    # Prod's own class, Multi-AZ: two instances at the listed Single-AZ rate.
+    assert found["database"] == pytest.approx(2 * hours * 0.168)
     floor = floor_of(run("prod"))
-    assert floor is not None
-    # The table has no price for db.m7g.large: the floor says so instead of guessing.
-    assert floor.unpriced == ["db.m7g.large postgres (not in the price table)"]
+    assert floor is not None and floor.unpriced == []
     text = "\n".join(render_floor(run("prod")))
-    assert "not priced       db.m7g.large postgres" in text
-    assert "    total            at least" in text
+    assert "not priced" not in text and "at least" not in text
+
+
+@pytest.mark.parametrize(
+    "family",
+    ["t4g", "t3", "m7g", "m6g", "r7g", "r6g", "c7g"],
+)
+def test_every_size_of_the_families_the_stacks_take_is_priced(family: str) -> None:
+    sizes = ["medium", "large", "xlarge", "2xlarge", "4xlarge"]
+    if family in ("t4g", "t3"):
+        sizes = ["nano", "micro", "small", "medium", "large", "xlarge", "2xlarge"]
+    assert [f"{family}.{s}" for s in sizes if f"{family}.{s}" not in US_EAST_1.ec2_hour] == []
+    if family != "c7g":
+        db_sizes = sizes if family in ("t4g", "t3") else ["large", "xlarge", "2xlarge", "4xlarge"]
+        db_sizes = [s for s in db_sizes if s != "nano"]
+        for engine in ("postgres", "mysql", "mariadb"):
+            missing = [s for s in db_sizes if US_EAST_1.rds(engine, f"db.{family}.{s}") is None]
+            assert missing == [], (engine, family)
+
+
+def test_mysql_and_mariadb_have_their_own_rates_where_aws_lists_them() -> None:
+    assert US_EAST_1.rds("postgres", "db.r6g.large") == 0.225
+    assert US_EAST_1.rds("mysql", "db.r6g.large") == 0.215
+    assert US_EAST_1.rds("mariadb", "db.t4g.micro") == US_EAST_1.rds("postgres", "db.t4g.micro")
+    assert US_EAST_1.rds("sqlserver-ex", "db.t4g.micro") is None
 
 
 def registration(type_: str, name: str, inputs: dict[str, Any]) -> Registration:

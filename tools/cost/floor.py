@@ -107,12 +107,11 @@ def _database(db: Registration, prices: RegionPrices, floor: Floor) -> None:
     copies = 2 if inputs.get("multiAz") else 1
     deployment = "Multi-AZ" if copies == 2 else "Single-AZ"
     klass = str(inputs["instanceClass"])
-    if klass not in prices.rds_hour or inputs.get("engine") not in prices.engines:
+    hour = prices.rds(str(inputs.get("engine")), klass)
+    if hour is None:
         floor.unpriced.append(f"{klass} {inputs.get('engine')} (not in the price table)")
     else:
-        floor.items.append(
-            _hourly("database", copies, f"{klass} ({deployment})", prices.rds_hour[klass])
-        )
+        floor.items.append(_hourly("database", copies, f"{klass} ({deployment})", hour))
     gib = int(inputs["allocatedStorage"])
     price = prices.rds_gp3_gb_month
     floor.items.append(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-COMPILED = "2026-11-27"
+COMPILED = "2026-12-07"
 HOURS_PER_MONTH = 730  # AWS's own convention for monthly estimates
 
 
@@ -31,10 +31,13 @@ SOURCES: dict[str, Source] = {
         primary=True,
     ),
     "rds": Source(
-        "RDS for PostgreSQL Single-AZ instance-hours, us-east-1, 2026 (Multi-AZ bills both "
-        "instances: AWS RDS user guide, 'On-Demand DB instances')",
-        "https://infratally.com/articles/aws-rds-pricing-explained-2026.html",
-        primary=False,
+        "RDS On-Demand Single-AZ instance-hours for PostgreSQL, MySQL and MariaDB, AWS's pricing"
+        " data feed published 2024-09-28 (a copy committed to yeo/ec2.shop), unchanged in a"
+        " table checked against AWS's Price List API on 2026-09-29 (TerraTofuGUi); Multi-AZ"
+        " bills both instances (AWS RDS user guide, 'On-Demand DB instances')",
+        "https://github.com/yeo/ec2.shop/blob/44337592ba034dd0cdd1e71a1670b17f8c3f6002/"
+        "data/rds/rds-postgresql-ondemand.json",
+        primary=True,
     ),
     "rds_storage": Source(
         "RDS gp3 storage per GB-month, US East, June 2026 (Multi-AZ bills both copies)",
@@ -85,8 +88,10 @@ class RegionPrices:
     """Hourly or monthly list prices of one region."""
 
     ec2_hour: dict[str, float]
-    # PostgreSQL, MySQL and MariaDB share these Single-AZ rates for the classes listed.
+    # Single-AZ instance-hours of RDS for PostgreSQL (Multi-AZ bills two instances) ...
     rds_hour: dict[str, float]
+    # ... and where MySQL or MariaDB list another rate for a class (db.t3, db.m6g, db.r6g).
+    rds_engine_hour: dict[str, dict[str, float]]
     rds_gp3_gb_month: float
     alb_hour: float
     nat_hour: float
@@ -98,6 +103,14 @@ class RegionPrices:
     alarm_month: float
     dashboard_month: float
     engines: frozenset[str] = field(default=frozenset({"postgres", "mysql", "mariadb"}))
+
+    def rds(self, engine: str, instance_class: str) -> float | None:
+        """The Single-AZ hour of `instance_class` for `engine`, or None where not listed."""
+        if engine not in self.engines:
+            return None
+        return self.rds_engine_hour.get(engine, {}).get(
+            instance_class, self.rds_hour.get(instance_class)
+        )
 
 
 REGIONS: dict[str, RegionPrices] = {
@@ -165,8 +178,76 @@ REGIONS: dict[str, RegionPrices] = {
             "c7i.large": 0.08925,
             "c7i.xlarge": 0.1785,
             "c7i.2xlarge": 0.357,
+            "m7g.4xlarge": 0.6528,
+            "m6g.4xlarge": 0.616,
+            "r7g.4xlarge": 0.8568,
+            "r6g.4xlarge": 0.8064,
+            "c7g.4xlarge": 0.58,
         },
-        rds_hour={"db.t4g.micro": 0.016, "db.t4g.small": 0.032, "db.t4g.medium": 0.065},
+        rds_hour={
+            "db.t4g.micro": 0.016,
+            "db.t4g.small": 0.032,
+            "db.t4g.medium": 0.065,
+            "db.t4g.large": 0.129,
+            "db.t4g.xlarge": 0.258,
+            "db.t4g.2xlarge": 0.517,
+            "db.t3.micro": 0.018,
+            "db.t3.small": 0.036,
+            "db.t3.medium": 0.072,
+            "db.t3.large": 0.145,
+            "db.t3.xlarge": 0.29,
+            "db.t3.2xlarge": 0.579,
+            "db.m7g.large": 0.168,
+            "db.m7g.xlarge": 0.337,
+            "db.m7g.2xlarge": 0.674,
+            "db.m7g.4xlarge": 1.348,
+            "db.m6g.large": 0.159,
+            "db.m6g.xlarge": 0.318,
+            "db.m6g.2xlarge": 0.636,
+            "db.m6g.4xlarge": 1.272,
+            "db.r7g.large": 0.239,
+            "db.r7g.xlarge": 0.478,
+            "db.r7g.2xlarge": 0.956,
+            "db.r7g.4xlarge": 1.913,
+            "db.r6g.large": 0.225,
+            "db.r6g.xlarge": 0.45,
+            "db.r6g.2xlarge": 0.899,
+            "db.r6g.4xlarge": 1.798,
+        },
+        rds_engine_hour={
+            "mysql": {
+                "db.t3.micro": 0.017,
+                "db.t3.small": 0.034,
+                "db.t3.medium": 0.068,
+                "db.t3.large": 0.136,
+                "db.t3.xlarge": 0.272,
+                "db.t3.2xlarge": 0.544,
+                "db.m6g.large": 0.152,
+                "db.m6g.xlarge": 0.304,
+                "db.m6g.2xlarge": 0.608,
+                "db.m6g.4xlarge": 1.216,
+                "db.r6g.large": 0.215,
+                "db.r6g.xlarge": 0.43,
+                "db.r6g.2xlarge": 0.859,
+                "db.r6g.4xlarge": 1.718,
+            },
+            "mariadb": {
+                "db.t3.micro": 0.017,
+                "db.t3.small": 0.034,
+                "db.t3.medium": 0.068,
+                "db.t3.large": 0.136,
+                "db.t3.xlarge": 0.272,
+                "db.t3.2xlarge": 0.544,
+                "db.m6g.large": 0.152,
+                "db.m6g.xlarge": 0.304,
+                "db.m6g.2xlarge": 0.608,
+                "db.m6g.4xlarge": 1.216,
+                "db.r6g.large": 0.215,
+                "db.r6g.xlarge": 0.43,
+                "db.r6g.2xlarge": 0.859,
+                "db.r6g.4xlarge": 1.718,
+            },
+        },
         rds_gp3_gb_month=0.115,
         alb_hour=0.0225,
         nat_hour=0.045,
