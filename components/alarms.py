@@ -16,7 +16,7 @@ import pulumi_aws as aws
 
 from components.base import Component
 from components.fields import Check, Flag, Text, Texts, setting
-from components.iam import account_id, account_root, policy_document
+from components.iam import account_administers, account_id, policy_document
 from components.naming import physical_prefix
 
 CLOUDWATCH_SERVICE = "cloudwatch.amazonaws.com"
@@ -182,13 +182,7 @@ class Alarms(Component):
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
             policy=policy_document(
                 [
-                    {
-                        "Sid": "AccountAdministers",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": account_root(self)},
-                        "Action": "kms:*",
-                        "Resource": "*",
-                    },
+                    account_administers(self),
                     {
                         "Sid": "CloudWatchAlarmsPublish",
                         "Effect": "Allow",

@@ -38,6 +38,7 @@ from components.fields import (
 )
 from components.iam import (
     KMS_KEY_ARN,
+    account_administers,
     account_id,
     account_root,
     managed_policy_arn,
@@ -571,13 +572,7 @@ class Database(Component):
             # principals use it only through RDS in that region, for the backup copies.
             policy=policy_document(
                 [
-                    {
-                        "Sid": "AccountAdministers",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": account_root(self)},
-                        "Action": "kms:*",
-                        "Resource": "*",
-                    },
+                    account_administers(self),
                     {
                         "Sid": "RdsCopiesBackups",
                         "Effect": "Allow",

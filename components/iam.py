@@ -45,6 +45,18 @@ def account_root(parent: pulumi.Resource) -> pulumi.Output[str]:
     return pulumi.Output.concat("arn:", partition, ":iam::", account_id(parent), ":root")
 
 
+def account_administers(parent: pulumi.Resource) -> Statement:
+    """The key-policy statement that lets the account (its IAM policies) administer a KMS key:
+    without it, nobody could manage the key."""
+    return {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root(parent)},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def account_id(parent: pulumi.Resource) -> pulumi.Output[str]:
     """The account the provider deploys to."""
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))

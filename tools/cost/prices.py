@@ -113,6 +113,24 @@ class RegionPrices:
         )
 
 
+# MySQL and MariaDB list the same rates, lower than PostgreSQL for these classes (us-east-1).
+_MYSQL_US_EAST_1 = {
+    "db.t3.micro": 0.017,
+    "db.t3.small": 0.034,
+    "db.t3.medium": 0.068,
+    "db.t3.large": 0.136,
+    "db.t3.xlarge": 0.272,
+    "db.t3.2xlarge": 0.544,
+    "db.m6g.large": 0.152,
+    "db.m6g.xlarge": 0.304,
+    "db.m6g.2xlarge": 0.608,
+    "db.m6g.4xlarge": 1.216,
+    "db.r6g.large": 0.215,
+    "db.r6g.xlarge": 0.43,
+    "db.r6g.2xlarge": 0.859,
+    "db.r6g.4xlarge": 1.718,
+}
+
 REGIONS: dict[str, RegionPrices] = {
     "us-east-1": RegionPrices(
         ec2_hour={
@@ -214,40 +232,7 @@ REGIONS: dict[str, RegionPrices] = {
             "db.r6g.2xlarge": 0.899,
             "db.r6g.4xlarge": 1.798,
         },
-        rds_engine_hour={
-            "mysql": {
-                "db.t3.micro": 0.017,
-                "db.t3.small": 0.034,
-                "db.t3.medium": 0.068,
-                "db.t3.large": 0.136,
-                "db.t3.xlarge": 0.272,
-                "db.t3.2xlarge": 0.544,
-                "db.m6g.large": 0.152,
-                "db.m6g.xlarge": 0.304,
-                "db.m6g.2xlarge": 0.608,
-                "db.m6g.4xlarge": 1.216,
-                "db.r6g.large": 0.215,
-                "db.r6g.xlarge": 0.43,
-                "db.r6g.2xlarge": 0.859,
-                "db.r6g.4xlarge": 1.718,
-            },
-            "mariadb": {
-                "db.t3.micro": 0.017,
-                "db.t3.small": 0.034,
-                "db.t3.medium": 0.068,
-                "db.t3.large": 0.136,
-                "db.t3.xlarge": 0.272,
-                "db.t3.2xlarge": 0.544,
-                "db.m6g.large": 0.152,
-                "db.m6g.xlarge": 0.304,
-                "db.m6g.2xlarge": 0.608,
-                "db.m6g.4xlarge": 1.216,
-                "db.r6g.large": 0.215,
-                "db.r6g.xlarge": 0.43,
-                "db.r6g.2xlarge": 0.859,
-                "db.r6g.4xlarge": 1.718,
-            },
-        },
+        rds_engine_hour={"mysql": _MYSQL_US_EAST_1, "mariadb": _MYSQL_US_EAST_1},
         rds_gp3_gb_month=0.115,
         alb_hour=0.0225,
         nat_hour=0.045,
