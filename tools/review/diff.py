@@ -79,6 +79,8 @@ class Change:
     retagged: bool = False
     # what an update in place also does (a Beanstalk environment's instances replaced)
     notes: list[str] = field(default_factory=list)
+    # Pulumi's engine's own reasons to replace, which no provider sees
+    engine_rules: list[str] = field(default_factory=list)
 
     @property
     def assessed(self) -> bool:
@@ -304,6 +306,11 @@ def _changed(before: dict[str, Any], after: dict[str, Any], lenient: bool) -> Ch
         values=[(path.lstrip("."), b, a) for path, b, a in values],
         because=because,
         notes=_instance_notes(values) if after["type"] == ENVIRONMENT else [],
+        engine_rules=[
+            rule
+            for rule, applies in (("replacement trigger", triggered), ("changed provider", moved))
+            if applies
+        ],
     )
 
 

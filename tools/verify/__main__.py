@@ -39,8 +39,7 @@ from tools.verify.runner import (
     plan_variant,
     second_up,
 )
-from tools.verify.second_up import PlanFailedError
-from tools.verify.state import NotConvergedError
+from tools.verify.second_up import NotConvergedError, PlanFailedError
 from tools.verify.terraform import Terraform, ToolMissingError
 
 CONFIG_REFUSED = 2

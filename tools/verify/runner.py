@@ -154,12 +154,6 @@ def _gathered(
     return outcome
 
 
-def _state_for(case: Case, bases: State, schema: ProviderSchema) -> State:
-    state = State(schema)
-    state.entries.update(bases.renamed(case.base.key, case.key))
-    return state
-
-
 def _providers_for_state(document: dict[str, Any], state: State, base: Translation) -> None:
     """Provider blocks the state's resources name but the changed stack no longer has (a
     removed backup region): Terraform needs them to plan the deletes, as Pulumi keeps a
@@ -209,7 +203,7 @@ def second_up(
         _skew(translation, part)
         combined = State(schema)
         for case, _ in chunk:
-            combined.entries.update(_state_for(case, state, schema).entries)
+            combined.entries.update(state.renamed(case.base.key, case.key))
         document = json.loads(json.dumps(translation.document))
         _providers_for_state(document, combined, base_translation)
         text, lines = dump(document)

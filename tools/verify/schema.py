@@ -86,7 +86,6 @@ class ProviderSchema:
     def __init__(self, document: dict[str, Any]) -> None:
         provider = document["provider_schemas"][AWS_SOURCE]
         self._raw: dict[str, Any] = provider["resource_schemas"]
-        self.provider = Block.of(provider["provider"]["block"])
         self._parsed: dict[str, ResourceSchema] = {}
 
     @classmethod

@@ -12,6 +12,7 @@ Anything else is a bug in `make diff` (or `tools/review/replacements.py`), and f
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from tools.review.diff import Change, compare
 from tools.verify.names import RESOURCE_TYPES
 from tools.verify.schema import ProviderSchema
-from tools.verify.state import NotConvergedError, State, Synthesizer
+from tools.verify.state import State, Synthesizer, has_unknown
 from tools.verify.terraform import Diagnostic, Terraform
 from tools.verify.translate import Translation, dump
 
@@ -33,6 +34,10 @@ OPERATIONS = {
     ("delete", "create"): "replace",
     ("create", "delete"): "replace",
 }
+
+
+class NotConvergedError(Exception):
+    """The provider still changes resources after the last round."""
 
 
 class PlanFailedError(Exception):
@@ -57,15 +62,7 @@ def operation(change: dict[str, Any]) -> str | None:
 
 def _settled(change: dict[str, Any]) -> bool:
     body = change["change"]
-    return body["before"] == body["after"] and not _unknown(body.get("after_unknown"))
-
-
-def _unknown(marker: Any) -> bool:
-    if isinstance(marker, dict):
-        return any(_unknown(v) for v in marker.values())
-    if isinstance(marker, list):
-        return any(_unknown(v) for v in marker)
-    return marker is True
+    return body["before"] == body["after"] and not has_unknown(body.get("after_unknown"))
 
 
 def pending(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -142,12 +139,8 @@ class Disagreement:
 
 def explained(change: Change, provider: str) -> str | None:
     """The Pulumi-level rule behind a disagreement, or None."""
-    if change.op == "replace" and provider in ("update", "none"):
-        for reason in change.because:
-            if "replacement trigger" in reason:
-                return "replacement trigger"
-            if "provider changes" in reason:
-                return "changed provider"
+    if change.op == "replace" and provider in ("update", "none") and change.engine_rules:
+        return change.engine_rules[0]
     if change.op == "update" and provider == "none":
         paths = {path for path, _, _ in change.values}
         if paths and paths <= set(PULUMI_OPTIONS):
@@ -182,7 +175,5 @@ def disagreements(
 
 
 def counts(operations: Iterable[str]) -> str:
-    tally: dict[str, int] = {}
-    for op in operations:
-        tally[op] = tally.get(op, 0) + 1
-    return ", ".join(f"{n} {op}" for op, n in sorted(tally.items())) or "no change"
+    tally = Counter(operations)
+    return ", ".join(f"{tally[op]} {op}" for op in sorted(tally)) or "no change"

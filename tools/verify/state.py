@@ -152,10 +152,6 @@ ZERO: dict[str, Any] = {"string": "", "number": 0, "bool": False, "list": [], "s
 GLOBAL_SERVICES = frozenset({"iam", "s3", "route53"})
 
 
-class NotConvergedError(Exception):
-    """The provider still changes resources after the last round."""
-
-
 def _hex(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
@@ -371,7 +367,7 @@ class Synthesizer:
         for name, value in after.items():
             values[name] = value
         for name, marker in unknown.items():
-            if not _has_unknown(marker):
+            if not has_unknown(marker):
                 continue
             if name in body and name != "provider":
                 values[name] = self._evaluated(body[name], state)
@@ -413,23 +409,18 @@ class Synthesizer:
             return value
         whole = REFERENCE.fullmatch(value)
         if whole:
-            return _unescape_deep(evaluate(whole.group(1), state))
+            return evaluate(whole.group(1), state)
         text = REFERENCE.sub(lambda m: str(evaluate(m.group(1), state) or ""), value)
         return text.replace("$${", "${").replace("%%{", "%{")
 
 
-def _unescape_deep(value: Any) -> Any:
-    return value
-
-
-def _has_unknown(marker: Any) -> bool:
-    if marker is True:
-        return True
+def has_unknown(marker: Any) -> bool:
+    """Whether a plan's `after_unknown` marker leaves anything to be known after apply."""
     if isinstance(marker, dict):
-        return any(_has_unknown(v) for v in marker.values())
+        return any(has_unknown(v) for v in marker.values())
     if isinstance(marker, list):
-        return any(_has_unknown(v) for v in marker)
-    return False
+        return any(has_unknown(v) for v in marker)
+    return marker is True
 
 
 def evaluate(expression: str, state: State) -> Any:

@@ -107,7 +107,6 @@ class LeftOut:
     member: str
     name: str
     type: str
-    stand_in: bool  # a terraform_data stands in for it
 
 
 @dataclass
@@ -119,9 +118,6 @@ class Translation:
     left_out: list[LeftOut]
     skew: list[Skew]
     members: dict[str, Member]
-    # attributes other resources take (address -> top-level attribute names): they need values
-    # in a synthesized state
-    referenced: dict[str, set[str]]
 
     def by_pulumi_name(self, member: str, name: str) -> Address | None:
         return next(
@@ -179,7 +175,6 @@ class _Translator:
         self.addresses: dict[str, Address] = {}
         self.left_out: list[LeftOut] = []
         self.skew: list[Skew] = []
-        self.referenced: dict[str, set[str]] = {}
         self.resources: dict[str, dict[str, Any]] = {}
         self.providers: list[dict[str, Any]] = [{"region": "us-east-1", **OFFLINE_PROVIDER}]
         self.placeholders: dict[str, Any] = {}
@@ -225,7 +220,7 @@ class _Translator:
         for resource in member.plan["resources"]:
             type_ = resource["type"]
             if type_.startswith(PULUMI_ONLY_PREFIXES):
-                self.left_out.append(LeftOut(member.key, resource["name"], type_, False))
+                self.left_out.append(LeftOut(member.key, resource["name"], type_))
                 continue
             tf_type = RESOURCE_TYPES.get(type_)
             if tf_type is None or not self.schema.knows(tf_type):
@@ -356,19 +351,14 @@ class _Translator:
             return f"{PLACEHOLDER}.{placeholder}.id"
         expression = f"{tf_type}.{resource_name(member.key, name)}"
         node: Block | Attribute | Any = self.schema.resource(tf_type).block
-        first: str | None = None
         renamed = RENAMED.get(resource["type"], {})
         for part in PATH_PART.finditer(path):
             key, index = part.group(1), part.group(2)
             if key is not None:
                 expression, node = self._step(node, key, expression, renamed)
                 renamed = {}
-                first = first or expression.rsplit(".", 1)[-1]
             elif index is not None:
                 expression, node = _index(node, expression, int(index))
-        self.referenced.setdefault(f"{tf_type}.{resource_name(member.key, name)}", set()).add(
-            first or "id"
-        )
         return expression
 
     def _step(
@@ -467,7 +457,6 @@ def translate(schema: ProviderSchema, members: list[Member]) -> Translation:
         left_out=translator.left_out,
         skew=translator.skew,
         members=translator.members,
-        referenced=translator.referenced,
     )
 
 
