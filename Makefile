@@ -8,6 +8,10 @@
 #                       hashicorp/aws, offline: no account); VERIFY=--second-up adds the
 #                       second-up matrix against make diff, VERIFY=--variants each feature
 # make docs             regenerate the README's configuration table and the stack-file schema
+# make lock             re-lock the hash-locked requirement files (*.lock) after a change to a
+#                       requirements*.txt; UPGRADE=1 also moves every pin to the newest release
+# make runtime          the program's and the policy pack's virtualenvs from the locked files
+#                       alone (pip --require-hashes): what the preview and deploy workflows run
 # make lint             exactly the static checks CI runs: ruff, ruff format --check, mypy
 # make bench            time the test suite, the offline plan and make verify against their targets
 
@@ -18,16 +22,34 @@ STACK  ?= dev
 BASE   ?= HEAD
 POLICY_CONFIG ?=
 VERIFY ?=
+UPGRADE ?=
+# One resolution for every platform and Python from 3.11 (CI's), each file with its hashes: the
+# program's and the policy pack's locks take the dev lock's versions, so the tests run what deploys.
+LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	$(if $(UPGRADE),--upgrade)
 
-.PHONY: install test plan diff verify docs lint bench clean
+.PHONY: install runtime lock test plan diff verify docs lint bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
+# Everything is installed from the locks, hash-checked; `make lock` (checked by the tests and
+# .ci/run: python -m tools.lock) keeps them in step with requirements*.txt.
+$(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
+
+runtime:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/python -m pip install --quiet --require-hashes -r policy/requirements.lock
+
+lock: install
+	$(LOCK) -o requirements-dev.lock requirements-dev.txt
+	$(LOCK) -c requirements-dev.lock -o requirements.lock requirements.txt
+	$(LOCK) -c requirements-dev.lock -o policy/requirements.lock policy/requirements.txt
+	$(PY) -m tools.lock
 
 test: install
 	$(PY) -m pytest
