@@ -22,8 +22,12 @@ OIDC = PROJECT / "deploy" / "github-oidc"
 STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in PROJECT.glob("Pulumi.*.yaml"))
 # .ci/run's rule (checked below): these stacks get policy/production.json.
 PRODUCTION_STACKS = {"prod"}
-# The GitHub environment each stack's `pulumi up` runs in (its OIDC subject names it).
+# The GitHub environment each stack's `pulumi up` runs in (its OIDC subject names it), and the
+# one its previews and drift checks run in: each holds its own role and Pulumi token.
 ENVIRONMENTS = {"dev": "dev", "prod": "production"}
+PREVIEW_ENVIRONMENTS = {"dev": "preview", "prod": "preview-production"}
+# The stacks a pull request previews (it runs the pull request's code): never production's.
+PREVIEWED_IN_PULL_REQUESTS = ["dev"]
 PULUMI_WITH_EXIT_7 = (3, 226, 1)  # the first CLI whose --expect-no-changes exits 7
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 LOCAL_WORKFLOW = "./.github/workflows/"
@@ -43,7 +47,7 @@ PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
     ("pr-comment", "comment"): {"actions": "read", "pull-requests": "write"},
     ("deploy-dev", "ci"): {"contents": "read"},
     ("deploy-dev", "deploy"): {"contents": "read", "id-token": "write"},
-    ("deploy-prod", "check"): {},
+    ("deploy-prod", "check"): {"contents": "read"},
     ("deploy-prod", "ci"): {"contents": "read"},
     ("deploy-prod", "preview"): {"contents": "read", "id-token": "write"},
     ("deploy-prod", "deploy"): {"contents": "read", "id-token": "write"},
@@ -177,24 +181,47 @@ def test_pull_requests_run_ci_and_the_offline_diff_against_the_base_commit() -> 
     assert "0) " in verdict["run"] and "*) " in verdict["run"] and "exit 1" in verdict["run"]
 
 
-def test_previews_are_for_this_repositorys_branches_where_aws_is_connected() -> None:
+def test_pull_requests_preview_only_dev_in_the_preview_environment() -> None:
     job = WORKFLOW["pull-request"]["jobs"]["preview"]
-    assert "vars.AWS_PREVIEW_ROLE_ARN != ''" in job["if"]
+    assert "vars.PREVIEW_ENABLED == 'true'" in job["if"]
     assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
-    assert matrix_stacks(job) == STACKS
-    for entry in job["strategy"]["matrix"]["include"]:
-        expected = "policy/production.json" if entry["stack"] in PRODUCTION_STACKS else ""
-        assert entry["policy-config"] == expected
+    assert job["environment"] == PREVIEW_ENVIRONMENTS["dev"]
     assert job["concurrency"]["cancel-in-progress"] is True
-    assert "matrix.stack" in job["concurrency"]["group"]
     assert "github.event.pull_request.number" in job["concurrency"]["group"]
-    (preview,) = steps(job, PULUMI_ACTION)
-    assert preview["with"]["command"] == "preview"
-    assert preview["with"]["stack-name"] == "${{ matrix.stack }}"
-    assert preview["with"]["policyPacks"] == "policy"
-    assert preview["with"]["policyPackConfigs"] == "${{ matrix.policy-config }}"
-    assert preview["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
-    assert "environment" not in job  # the preview role trusts `pull_request`, not environments
+    previews = [s["with"] for s in steps(job, PULUMI_ACTION)]
+    assert [p["stack-name"] for p in previews] == PREVIEWED_IN_PULL_REQUESTS
+    assert not set(PREVIEWED_IN_PULL_REQUESTS) & PRODUCTION_STACKS
+    (preview,) = previews
+    assert preview["command"] == "preview" and preview["policyPacks"] == "policy"
+    assert preview["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+
+
+def _environments(job: dict[str, Any]) -> dict[str, str]:
+    """The environment of each stack the job runs for (a matrix names it per stack)."""
+    if job.get("environment") == "${{ matrix.environment }}":
+        return {e["stack"]: e["environment"] for e in job["strategy"]["matrix"]["include"]}
+    stacks = {
+        s["with"]["stack-name"] for s in steps(job, PULUMI_ACTION) if "stack-name" in s["with"]
+    }
+    return {stack: job["environment"] for stack in stacks if "environment" in job}
+
+
+def test_every_secret_is_read_in_an_environment_of_its_stack() -> None:
+    for name, job_id, job in jobs():
+        if "secrets." not in json.dumps(job):
+            continue
+        environments = _environments(job)
+        assert environments, (name, job_id)
+        for stack, environment in environments.items():
+            assert environment in (ENVIRONMENTS[stack], PREVIEW_ENVIRONMENTS[stack]), (name, job_id)
+
+
+def test_previews_and_drift_run_in_the_preview_environments_and_deploys_in_their_own() -> None:
+    for name, job_id, job in jobs():
+        for stack, environment in _environments(job).items():
+            ups = [s for s in steps(job, PULUMI_ACTION) if s["with"].get("command") == "up"]
+            expected = ENVIRONMENTS if ups else PREVIEW_ENVIRONMENTS
+            assert environment == expected[stack], (name, job_id, stack)
 
 
 def test_production_stacks_get_the_production_rules_in_ci_too() -> None:
@@ -265,6 +292,11 @@ def test_prod_deploys_only_by_hand_from_main_after_ci_a_preview_and_a_review() -
     assert workflow["on"] == {"workflow_dispatch": None}
     jobs_ = workflow["jobs"]
     assert 'if [ "$GITHUB_REF" != refs/heads/main ]' in script(jobs_["check"])
+    # Main's newest commit only, checked again after the approval (main may have moved on).
+    newest = 'newest=$(gh api "repos/$GITHUB_REPOSITORY/commits/main" --jq .sha)'
+    for job_id in ("check", "deploy"):
+        assert newest in script(jobs_[job_id]), job_id
+        assert 'if [ "$newest" != "$GITHUB_SHA" ]' in script(jobs_[job_id]), job_id
     assert (jobs_["ci"]["needs"], jobs_["preview"]["needs"], jobs_["deploy"]["needs"]) == (
         "check",
         "ci",
@@ -288,6 +320,7 @@ def test_drift_is_checked_nightly_off_the_hour_for_every_stack() -> None:
     assert minute.isdigit() and 0 < int(minute) < 60 and hour.isdigit()
     job = workflow["jobs"]["drift"]
     assert matrix_stacks(job) == STACKS
+    assert _environments(job) == PREVIEW_ENVIRONMENTS
     assert job["strategy"]["fail-fast"] is False
     assert job["concurrency"] == {
         "group": "pulumi-${{ matrix.stack }}",
@@ -299,8 +332,25 @@ def test_drift_is_checked_nightly_off_the_hour_for_every_stack() -> None:
     assert "status=$?" in run and "7)" in run  # drift told apart from failures
     (install,) = steps(job, PULUMI_ACTION)
     assert "command" not in install["with"]  # installs the CLI only
-    verdict = steps(job)[-1]
-    assert "7) " in verdict["run"] and verdict["run"].count("exit 1") == 2
+    # Against the commit of the stack's last successful update, not main's newest.
+    order = [s.get("id") or s.get("run") or s.get("uses", "").split("@")[0] for s in steps(job)]
+    assert order.index("deployed") < order.index("make runtime") < order.index("preview")
+    deployed = str(next(s for s in steps(job) if s.get("id") == "deployed")["run"])
+    assert 'select(.kind == "update" and .result == "succeeded")' in deployed
+    assert (
+        '.environment["git.head"]' in deployed
+        and 'git checkout --quiet --detach "$sha"' in deployed
+    )
+    assert "^[0-9a-f]{40}$" in deployed  # what the state says is checked before git sees it
+    # Every outcome is reported: drift, a failed preview, and a step before it failing.
+    issue, verdict = steps(job)[-2:]
+    for step in (issue, verdict):
+        assert step["if"] == "${{ !cancelled() }}"
+    script_ = issue["with"]["script"]
+    assert (
+        "status === '7'" in script_ and "status === '0'" in script_ and "could not run" in script_
+    )
+    assert "7) " in verdict["run"] and verdict["run"].count("exit 1") == 3
 
 
 def test_every_pulumi_cli_is_one_version_that_exits_7_on_changes() -> None:
@@ -319,8 +369,10 @@ def test_roles_are_read_from_the_variables_the_readme_names() -> None:
         for step in steps(job, AWS_CREDENTIALS)
     }
     for key, role in roles.items():
-        deploys = "environment" in WORKFLOW[key[0]]["jobs"][key[1]]
-        variable = "AWS_DEPLOY_ROLE_ARN" if deploys else "AWS_PREVIEW_ROLE_ARN"
+        environments = set(_environments(WORKFLOW[key[0]]["jobs"][key[1]]).values())
+        assert environments, key  # role ARNs are environment variables
+        previews = environments <= set(PREVIEW_ENVIRONMENTS.values())
+        variable = "AWS_PREVIEW_ROLE_ARN" if previews else "AWS_DEPLOY_ROLE_ARN"
         assert role == f"${{{{ vars.{variable} }}}}", key
 
 
@@ -342,10 +394,21 @@ def test_the_workflows_pass_the_github_workflow_schema() -> None:
 OIDC_PROVIDER = "arn:aws:iam::ACCOUNT_ID:oidc-provider/token.actions.githubusercontent.com"
 SUBJECT_PREFIX = "repo:OWNER/REPO:"
 TRUST = {
-    "preview-role-trust.json": {"pull_request", "ref:refs/heads/main"},
+    "preview-role-trust.json": {"environment:preview"},
+    "preview-production-role-trust.json": {"environment:preview-production"},
     "deploy-dev-role-trust.json": {"environment:dev"},
     "deploy-production-role-trust.json": {"environment:production"},
 }
+# Each stack's preview role: its trust policy, its permissions and its role name in the README.
+PREVIEW_ROLES = {
+    "dev": ("preview-role-trust.json", "preview-role-permissions.json", "webstack-preview"),
+    "prod": (
+        "preview-production-role-trust.json",
+        "preview-production-role-permissions.json",
+        "webstack-preview-production",
+    ),
+}
+BUCKET_POLICY = "state-bucket-policy.json"
 
 
 def _document(name: str) -> dict[str, Any]:
@@ -354,9 +417,8 @@ def _document(name: str) -> dict[str, Any]:
 
 
 def test_the_oidc_folder_holds_the_documents_checked_here() -> None:
-    assert sorted(p.name for p in OIDC.iterdir()) == sorted(
-        [*TRUST, "preview-role-permissions.json"]
-    )
+    permissions = [files[1] for files in PREVIEW_ROLES.values()]
+    assert sorted(p.name for p in OIDC.iterdir()) == sorted([*TRUST, *permissions, BUCKET_POLICY])
 
 
 @pytest.mark.parametrize("name", sorted(TRUST))
@@ -377,24 +439,57 @@ def test_trust_policies_admit_one_repository_with_github_s_token_for_sts(name: s
     assert {s[len(SUBJECT_PREFIX) :] for s in subjects} == TRUST[name]
 
 
-def test_each_deploy_environment_has_its_role() -> None:
-    environments = {job["environment"] for _, _, job in jobs() if "environment" in job}
-    assert environments == set(ENVIRONMENTS.values())
-    for environment in environments:
+def test_each_environment_has_its_role() -> None:
+    environments = {e for _, _, job in jobs() for e in _environments(job).values()}
+    assert environments == {*ENVIRONMENTS.values(), *PREVIEW_ENVIRONMENTS.values()}
+    for environment in ENVIRONMENTS.values():
         assert TRUST[f"deploy-{environment}-role-trust.json"] == {f"environment:{environment}"}
+    for stack, (trust, _, _) in PREVIEW_ROLES.items():
+        assert TRUST[trust] == {f"environment:{PREVIEW_ENVIRONMENTS[stack]}"}
 
 
-def test_the_preview_role_writes_only_stack_locks_and_only_decrypts() -> None:
-    statements = _document("preview-role-permissions.json")["Statement"]
-    grants = {(s["Resource"], a) for s in statements for a in _list(s["Action"])}
-    assert all(s["Effect"] == "Allow" for s in statements)
-    writes = {g for g in grants if re.match(r"s3:(Put|Delete)", g[1])}
-    assert writes == {
-        ("arn:aws:s3:::STATE_BUCKET/.pulumi/locks/*", "s3:PutObject"),
-        ("arn:aws:s3:::STATE_BUCKET/.pulumi/locks/*", "s3:DeleteObject"),
+def _state_objects(stack: str) -> set[str]:
+    """What a preview of `stack` reads of the S3 backend: its meta file, the stack's checkpoint
+    (and its .gz / .bak siblings) and the stack's update history (drift reads `git.head` there)."""
+    bucket = "arn:aws:s3:::STATE_BUCKET/.pulumi"
+    project = "webstack"
+    return {
+        f"{bucket}/meta.yaml",
+        f"{bucket}/stacks/{project}/{stack}.json*",
+        f"{bucket}/history/{project}/{stack}/*",
     }
-    assert {a for _, a in grants if a.startswith("kms:")} == {"kms:Decrypt"}
-    assert all("*" not in resource.split(":")[-1].split("/")[0] for resource, _ in grants)
+
+
+@pytest.mark.parametrize("stack", sorted(PREVIEW_ROLES))
+def test_a_preview_role_writes_nothing_and_reads_only_its_stack(stack: str) -> None:
+    statements = _document(PREVIEW_ROLES[stack][1])["Statement"]
+    grants = {(r, a) for s in statements for a in _list(s["Action"]) for r in _list(s["Resource"])}
+    assert all(s["Effect"] == "Allow" for s in statements)
+    assert {a for _, a in grants} == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt"}
+    assert {r for r, a in grants if a == "s3:GetObject"} == _state_objects(stack)
+    # Its own stack's secrets-provider key, and no other.
+    (key,) = {r for r, a in grants if a == "kms:Decrypt"}
+    assert key == f"arn:aws:kms:us-east-1:ACCOUNT_ID:key/{stack.upper()}_KMS_KEY_ID"
+
+
+def test_the_state_bucket_keeps_each_preview_role_to_its_stack() -> None:
+    # ReadOnlyAccess (which the preview roles need for the look-ups and --refresh) reads every
+    # S3 object: the bucket's own policy denies each role every object but its stack's.
+    statements = _document(BUCKET_POLICY)["Statement"]
+    denies = {
+        s["Principal"]["AWS"]: set(s["NotResource"])
+        for s in statements
+        if s["Effect"] == "Deny" and s["Action"] == "s3:GetObject"
+    }
+    assert denies == {
+        f"arn:aws:iam::ACCOUNT_ID:role/{role}": _state_objects(stack)
+        for stack, (_, _, role) in PREVIEW_ROLES.items()
+    }
+    readme = (PROJECT / "README.md").read_text()
+    for _, _, role in PREVIEW_ROLES.values():
+        assert f"--role-name {role} " in readme
+    (tls,) = (s for s in statements if s["Sid"] == "TlsOnly")
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def _list(value: str | list[str]) -> list[str]:
@@ -402,18 +497,21 @@ def _list(value: str | list[str]) -> list[str]:
 
 
 def _parliament_findings(text: str) -> list[str]:
-    parliament = pytest.importorskip("parliament")
+    import parliament  # type: ignore[import-untyped]  # a dev dependency: missing fails, not skips
+
     example = (
         text.replace("ACCOUNT_ID", "123456789012")
         .replace("STATE_BUCKET", "example-pulumi-state")
-        .replace("KMS_KEY_ID", "1234abcd-12ab-34cd-56ef-1234567890ab")
+        .replace("DEV_KMS_KEY_ID", "1234abcd-12ab-34cd-56ef-1234567890ab")
+        .replace("PROD_KMS_KEY_ID", "1234abcd-12ab-34cd-56ef-1234567890ac")
     )
     policy = parliament.analyze_policy_string(example)
     return [f"{f.issue}: {f.detail}" for f in policy.findings]
 
 
-def test_parliament_finds_nothing_in_the_preview_permissions() -> None:
-    assert _parliament_findings((OIDC / "preview-role-permissions.json").read_text()) == []
+@pytest.mark.parametrize("name", [*(files[1] for files in PREVIEW_ROLES.values()), BUCKET_POLICY])
+def test_parliament_finds_nothing_in_the_permissions(name: str) -> None:
+    assert _parliament_findings((OIDC / name).read_text()) == []
 
 
 @pytest.mark.parametrize("name", sorted(TRUST))
@@ -477,6 +575,15 @@ PR: dict[str, Any] = {
     "head": {"sha": HEAD, "ref": "feature", "repo": {"full_name": "someone/webstack"}},
 }
 BOT = {"type": "Bot", "login": "github-actions[bot]"}
+OWN_RUN = RUN | {
+    "head_repository": {"full_name": "owner/webstack"},
+    "pull_requests": [{"number": 7}],
+}
+OWN_PR = PR | {"head": PR["head"] | {"repo": {"full_name": "owner/webstack"}}}
+HOSTILE = (
+    "## dev\ncc @octocat and @acme/team <img src=x onerror=alert(1)> <!-- hidden --> "
+    "<!-- webstack-offline-diff --> user@example.com\n<details><summary>3 retagged</summary>\n</details>\n"
+)
 
 
 def _scenario(**changes: Any) -> dict[str, Any]:
@@ -514,6 +621,7 @@ def test_the_comment_script_validates_the_artifact_and_keeps_one_comment() -> No
         _scenario(pr=PR | {"head": PR["head"] | {"sha": "b" * 40}}),  # 7: moved on
         _scenario(pr=PR | {"state": "closed"}),  # 8
         _scenario(diff="x" * 200_000),  # 9: truncated
+        _scenario(run=OWN_RUN, pr=OWN_PR, diff=HOSTILE),  # 10: this repository's branch
     ]
     done = subprocess.run(
         [node, "-e", HARNESS],
@@ -526,7 +634,9 @@ def test_the_comment_script_validates_the_artifact_and_keeps_one_comment() -> No
     results: list[dict[str, Any]] = json.loads(done.stdout)
 
     (created,) = results[0]["calls"][1:]
-    assert created[:2] == ["create", 7] and created[2].startswith(f"{MARKER}\n## dev\nno changes")
+    fork = f"{MARKER}\n> [!WARNING]\n> From the fork someone/webstack: this diff is what the fork's"
+    assert created[:2] == ["create", 7] and created[2].startswith(fork)
+    assert "\n\n## dev\nno changes" in created[2]
     assert "Offline diff of aaaaaaa" in created[2] and results[0]["failed"] is None
     assert [c[:2] for c in results[1]["calls"]] == [["get", 7], ["update", 5]]
     for refused in results[2:5]:
@@ -538,3 +648,62 @@ def test_the_comment_script_validates_the_artifact_and_keeps_one_comment() -> No
         assert skipped["notices"]
     body = results[9]["calls"][1][2]
     assert len(body) <= 65536 and "(truncated" in body and body.endswith("</sub>")
+    # A diff's mentions notify nobody and its HTML does not render; the diff's folds still do.
+    (created,) = results[10]["calls"][1:]
+    body = created[2]
+    assert body.startswith(f"{MARKER}\n## dev\ncc @\u200boctocat and @\u200bacme/team ")
+    assert "WARNING" not in body and body.count(MARKER) == 1
+    assert "<\u200bimg src=x onerror=alert(1)>" in body and "<\u200b!-- hidden -->" in body
+    assert "<details><summary>3 retagged</summary>\n</details>" in body
+    assert "user@example.com" in body  # an address is no mention
+
+
+# --- Installs, concurrency, the security audit ---------------------------------------------------
+
+
+def _runs_pulumi(job: dict[str, Any]) -> bool:
+    return bool(steps(job, PULUMI_ACTION))
+
+
+def test_every_job_that_previews_or_deploys_installs_only_hash_locked_files() -> None:
+    for name, job_id, job in jobs():
+        run = script(job)
+        if _runs_pulumi(job):
+            assert "make runtime" in run and "make install" not in run, (name, job_id)
+        for line in run.splitlines():  # no pip install of anything unlocked, anywhere
+            assert "pip install" not in line or "--require-hashes" in line, (name, job_id, line)
+    makefile = (PROJECT / "Makefile").read_text()
+    recipe = makefile.split("\nruntime:\n", 1)[1].split("\n\n", 1)[0]
+    installs = [line.strip() for line in recipe.splitlines() if "pip install" in line]
+    assert installs == [
+        "$(PY) -m pip install --quiet --require-hashes -r requirements.lock",
+        "policy/venv/bin/python -m pip install --quiet --require-hashes -r policy/requirements.lock",
+    ]
+    assert "-m pip install --quiet --require-hashes -r requirements-dev.lock" in makefile
+
+
+def test_ci_runs_once_per_workflow_and_ref_and_cancels_only_pull_requests() -> None:
+    assert WORKFLOW["ci"]["jobs"]["ci"]["concurrency"] == {
+        "group": "ci-${{ github.workflow }}-${{ github.ref }}",
+        "cancel-in-progress": "${{ github.event_name == 'pull_request' }}",
+    }
+
+
+def test_zizmor_finds_nothing_above_low_but_the_waived_trigger() -> None:
+    tool = Path(sys.executable).parent / "zizmor"
+    if not tool.exists():
+        pytest.skip("zizmor is not installed (make install)")
+    audit = [str(tool), "--offline", "--persona", "auditor", "--format", "json", str(WORKFLOWS)]
+    done = subprocess.run(audit, capture_output=True, text=True, timeout=60)
+    findings = json.loads(done.stdout)
+    severe = [
+        f["ident"]
+        for f in findings
+        if f["determinations"]["severity"] in ("Medium", "High") and not f.get("ignored")
+    ]
+    assert severe == [], severe
+    # The waiver is for pr-comment's workflow_run only: nothing else is waived inline.
+    texts = "".join(p.read_text() for p in WORKFLOWS.glob("*.yml"))
+    waivers = re.findall(r"zizmor: ignore\[([\w-]+)\]", texts)
+    assert waivers == ["dangerous-triggers"]
+    assert "zizmor: ignore[dangerous-triggers]" in (WORKFLOWS / "pr-comment.yml").read_text()
