@@ -45,7 +45,7 @@ def test_the_prod_floor_counts_each_nat_gateway_and_every_public_address() -> No
     assert found["NAT gateways"] == pytest.approx(3 * hours * US_EAST_1.nat_hour)
     # The load balancer's address in each of 3 zones, and each NAT gateway's Elastic IP.
     assert found["public IPv4"] == pytest.approx(6 * hours * US_EAST_1.ipv4_hour)
-    assert found["load balancer"] == pytest.approx(hours * US_EAST_1.alb_hour)
+    assert found["load balancer"] == pytest.approx(hours * 0.0225)  # us-east-1
     assert found["instances"] == pytest.approx(2 * hours * US_EAST_1.ec2_hour["t4g.small"])
     assert found["database storage"] == pytest.approx(2 * 50 * US_EAST_1.rds_gp3_gb_month)
     assert found["KMS keys"] == 2  # the alarms topic's key and the backup copy's key
@@ -58,21 +58,50 @@ def test_the_prod_floor_counts_each_nat_gateway_and_every_public_address() -> No
     assert "not priced" not in text and "at least" not in text
 
 
-@pytest.mark.parametrize(
-    "family",
-    ["t4g", "t3", "m7g", "m6g", "r7g", "r6g", "c7g"],
-)
-def test_every_size_of_the_families_the_stacks_take_is_priced(family: str) -> None:
+PRICED_REGIONS = ["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"]
+
+
+def test_the_table_covers_the_regions_teams_deploy_to() -> None:
+    assert sorted(REGIONS) == sorted(PRICED_REGIONS)
+
+
+@pytest.mark.parametrize("region", PRICED_REGIONS)
+@pytest.mark.parametrize("family", ["t4g", "t3", "m7g", "m6g", "r7g", "r6g", "c7g"])
+def test_every_size_of_the_families_the_stacks_take_is_priced(region: str, family: str) -> None:
+    prices = REGIONS[region]
     sizes = ["medium", "large", "xlarge", "2xlarge", "4xlarge"]
     if family in ("t4g", "t3"):
         sizes = ["nano", "micro", "small", "medium", "large", "xlarge", "2xlarge"]
-    assert [f"{family}.{s}" for s in sizes if f"{family}.{s}" not in US_EAST_1.ec2_hour] == []
+    assert [f"{family}.{s}" for s in sizes if f"{family}.{s}" not in prices.ec2_hour] == []
     if family != "c7g":
         db_sizes = sizes if family in ("t4g", "t3") else ["large", "xlarge", "2xlarge", "4xlarge"]
         db_sizes = [s for s in db_sizes if s != "nano"]
         for engine in ("postgres", "mysql", "mariadb"):
-            missing = [s for s in db_sizes if US_EAST_1.rds(engine, f"db.{family}.{s}") is None]
+            missing = [s for s in db_sizes if prices.rds(engine, f"db.{family}.{s}") is None]
             assert missing == [], (engine, family)
+
+
+def test_each_region_has_its_own_rates() -> None:
+    # AWS's feed: Frankfurt and Ireland list above Virginia; Ohio's c7g below it.
+    assert REGIONS["eu-central-1"].rds("postgres", "db.t4g.micro") == 0.019
+    assert REGIONS["eu-west-1"].ec2_hour["t4g.micro"] == 0.0092
+    assert REGIONS["us-east-2"].ec2_hour["c7g.large"] < US_EAST_1.ec2_hour["c7g.large"]
+    assert REGIONS["eu-central-1"].rds_gp3_gb_month == 0.137
+    assert REGIONS["eu-central-1"].nat_hour == 0.052
+
+
+def test_a_price_no_source_gave_is_named_not_guessed() -> None:
+    floor = floor_of(run("prod", {"aws:region": "us-east-2"}))
+    assert floor is not None
+    assert floor.unpriced == [
+        "1 Application Load Balancer (no price known in us-east-2)",
+        f"{len(run('prod').of_type('aws:cloudwatch/metricAlarm:MetricAlarm'))} alarms"
+        " (no price known in us-east-2)",
+    ]
+    names = {item.what for item in floor.items}
+    assert {"instances", "database", "NAT gateways"} <= names and "load balancer" not in names
+    text = "\n".join(render_floor(run("prod", {"aws:region": "us-east-2"})))
+    assert "not priced" in text and "at least" in text
 
 
 def test_mysql_and_mariadb_have_their_own_rates_where_aws_lists_them() -> None:
@@ -139,8 +168,9 @@ def test_spot_instances_above_the_on_demand_share_are_not_priced() -> None:
 
 
 def test_a_region_outside_the_table_says_no_price_is_known() -> None:
-    assert render_floor(planned("eu-west-1", {})) == [
-        "Monthly list-price floor: no prices known for eu-west-1 (tools/cost/prices.py covers us-east-1)"
+    assert render_floor(planned("ap-south-1", {})) == [
+        "Monthly list-price floor: no prices known for ap-south-1 (tools/cost/prices.json covers"
+        " eu-central-1, eu-west-1, us-east-1, us-east-2, us-west-2)"
     ]
 
 

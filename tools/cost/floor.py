@@ -1,5 +1,5 @@
 """A stack's monthly list-price floor: what its resources cost by the hour or the month when
-idle, itemised, from the plan's own resources and `tools/cost/prices.py`.
+idle, itemised, from the plan's own resources and the table of `tools/cost/prices.py`.
 
 A floor, not an estimate: traffic, requests, logs and metrics, backups beyond the free
 allowance, root volumes and Spot instances are left out, and free tiers are not deducted.
@@ -96,7 +96,12 @@ def _instances(env: Registration, prices: RegionPrices, floor: Floor) -> int:
         floor.items.append(Item("load balancer", "none (a single instance)", 0.0))
         return 1  # its Elastic IP
     public = options.get(("aws:ec2:vpc", "AssociatePublicIpAddress")) == "true"
-    floor.items.append(_hourly("load balancer", 1, "Application Load Balancer", prices.alb_hour))
+    if prices.alb_hour is None:
+        floor.unpriced.append(f"1 Application Load Balancer (no price known in {floor.region})")
+    else:
+        floor.items.append(
+            _hourly("load balancer", 1, "Application Load Balancer", prices.alb_hour)
+        )
     # An internet-facing ALB holds a public IPv4 address in each of its subnets.
     zones = len(options[("aws:ec2:vpc", "ELBSubnets")].split(","))
     return zones + (count if public else 0)
@@ -160,7 +165,10 @@ def _monitoring(run: Run, prices: RegionPrices, floor: Floor) -> None:
         )
     alarms = len(run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
     if alarms:
-        floor.items.append(_monthly("alarms", alarms, "alarm", prices.alarm_month))
+        if prices.alarm_month is None:
+            floor.unpriced.append(f"{alarms} alarms (no price known in {floor.region})")
+        else:
+            floor.items.append(_monthly("alarms", alarms, "alarm", prices.alarm_month))
     dashboards = len(run.of_type("aws:cloudwatch/dashboard:Dashboard"))
     if dashboards:
         floor.items.append(_monthly("dashboards", dashboards, "dashboard", prices.dashboard_month))
@@ -173,8 +181,8 @@ def render_floor(run: Run) -> list[str]:
     if floor is None:
         region = run.one("pulumi:providers:aws", "aws").plain_inputs["region"]
         covered = ", ".join(sorted(REGIONS))
-        return [f"{title}: no prices known for {region} (tools/cost/prices.py covers {covered})"]
-    lines = [f"{title} ({floor.region}, prices of tools/cost/prices.py compiled {COMPILED}):"]
+        return [f"{title}: no prices known for {region} (tools/cost/prices.json covers {covered})"]
+    lines = [f"{title} ({floor.region}, prices of tools/cost/prices.json compiled {COMPILED}):"]
     lines += [f"    {i.what:<17}{i.detail:<68}{f'${i.monthly:,.2f}':>12}" for i in floor.items]
     if floor.unpriced:
         unpriced = f"{'not priced':<17}{'; '.join(floor.unpriced)}"
