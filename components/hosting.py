@@ -34,13 +34,13 @@ from components.fields import (
     setting,
 )
 from components.iam import managed_policy_arn, regional_arn_problem, service_trust_policy
+from components.instances import EC2_SERVICE, SSM_MANAGED_INSTANCE_POLICY, architecture
 from components.logs import LOG_RETENTION_DAYS
 from components.naming import environment_name, physical_prefix
 from components.re2 import NotRe2Error, python_equivalent
 from components.storage import AccessLogDestination, Storage, StorageArgs, StorageSettings
 
 EB_SERVICE = "elasticbeanstalk.amazonaws.com"
-EC2_SERVICE = "ec2.amazonaws.com"
 # AWS's documented trust condition for the Beanstalk service role.
 EB_EXTERNAL_ID = "elasticbeanstalk"
 SERVICE_ROLE_POLICIES = (
@@ -49,7 +49,7 @@ SERVICE_ROLE_POLICIES = (
 )
 # The web tier's, and Systems Manager's core policy: operators open a shell or forward a port to
 # the database through Session Manager, with no inbound port and no SSH key.
-INSTANCE_ROLE_POLICIES = ("AWSElasticBeanstalkWebTier", "AmazonSSMManagedInstanceCore")
+INSTANCE_ROLE_POLICIES = ("AWSElasticBeanstalkWebTier", SSM_MANAGED_INSTANCE_POLICY)
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
@@ -164,15 +164,6 @@ def _env_var_name(name: str) -> str | None:
     if name in RESERVED_ENV_VARS:
         return "is set by webstack itself; choose another name"
     return None
-
-
-def architecture(instance_type: str) -> str:
-    """`arm64` for Graviton types (a1, and a `g` after the generation: t4g, m7g, c6gn, x2gd),
-    `x86_64` for the rest (including GPU families such as g5 or g4dn)."""
-    family = instance_type.split(".", 1)[0]
-    if family == "a1" or re.fullmatch(r"[a-z]+[0-9]+[a-z]*g[a-z]*", family.replace("-", "")):
-        return "arm64"
-    return "x86_64"
 
 
 def _source_bundle_problem(project_dir: Path, source: str) -> str | None:

@@ -14,9 +14,26 @@ from components.base import Component
 from components.fields import Check, Choice, Flag, Text, Texts, Whole, setting
 from components.iam import account_id, policy_document, service_trust_policy
 from components.logs import LOG_RETENTION_DAYS
+from components.nat_instance import NatInstance, NatInstanceArgs
 
-NatMode = Literal["none", "single", "perAz"]
-NAT_MODES: tuple[NatMode, ...] = ("none", "single", "perAz")
+NatMode = Literal["none", "single", "perAz", "instance"]
+NAT_MODES: tuple[NatMode, ...] = ("none", "single", "perAz", "instance")
+# The AWS services an app's private subnets may reach through interface endpoints (AWS
+# PrivateLink, "AWS services that integrate with AWS PrivateLink"): com.amazonaws.<region>.<name>.
+ENDPOINT_SERVICES = (
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "secretsmanager",
+    "logs",
+    "monitoring",
+    "sqs",
+    "kms",
+    "sts",
+    "elasticbeanstalk",
+    "elasticbeanstalk-health",
+)
+HTTPS_PORT = 443
 
 ANYWHERE = "0.0.0.0/0"
 FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
@@ -62,7 +79,19 @@ class NetworkSettings:
         "single",
         Choice(NAT_MODES),
         "`none`: app instances in public subnets with public IPs, no NAT cost; `single`: one NAT "
-        "gateway for every zone; `perAz`: one per zone",
+        "gateway for every zone; `perAz`: one per zone; `instance`: one NAT instance (EC2) for "
+        "every zone, the cheapest way out",
+    )
+    nat_instance_type: str = setting(
+        "t4g.nano",
+        Text(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as t4g.nano"),
+        "with `natGateways: instance`: its EC2 type (Graviton t4g.nano: about $3 a month)",
+    )
+    endpoints: tuple[str, ...] = setting(
+        (),
+        Texts(Choice(ENDPOINT_SERVICES), max_items=len(ENDPOINT_SERVICES)),
+        "AWS services reached from the VPC through interface endpoints (private DNS, HTTPS from "
+        "the VPC only), each billed per zone-hour",
     )
     flow_logs: bool = setting(True, Flag(), "VPC flow logs (all traffic) to CloudWatch Logs")
     flow_log_retention_days: int = setting(
@@ -86,6 +115,13 @@ class NetworkSettings:
 
     def checked(self, check: Check) -> NetworkSettings:
         own = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
+        default_type = NetworkSettings.__dataclass_fields__["nat_instance_type"].default
+        if self.nat_instance_type != default_type and self.nat_gateways != "instance":
+            check.report(
+                "nat_instance_type",
+                f"has no effect with natGateways {self.nat_gateways!r} (only with 'instance'); "
+                "remove it",
+            )
         if not any(check.given(name) for name in own):
             self._check_cidr(check)
             return self
@@ -97,7 +133,14 @@ class NetworkSettings:
             )
         if set(self.public_subnet_ids) & set(self.private_subnet_ids):
             check.report(None, "a subnet cannot be both public and private")
-        for name in ("cidr_block", "availability_zones", "nat_gateways", "flow_logs"):
+        for name in (
+            "cidr_block",
+            "availability_zones",
+            "nat_gateways",
+            "nat_instance_type",
+            "flow_logs",
+            "endpoints",
+        ):
             if check.given(name):
                 check.report(
                     name, "has no effect with vpcId (the network is not created); remove it"
@@ -220,9 +263,11 @@ class Network(Component):
             self._zone(vpc, public_table, index, zone_names[index], public_cidrs, private_cidrs)
             for index in range(settings.availability_zones)
         ]
-        self._nat_routes(settings, gateway, zones)
+        self._nat_routes(settings, vpc, gateway, zones)
         self.app_in_public_subnets = settings.nat_gateways == "none"
         self._s3_endpoint(vpc, [z.private_table for z in zones], public_table)
+        if settings.endpoints:
+            self._interface_endpoints(vpc, settings, [z.private for z in zones])
         if settings.flow_logs:
             self._flow_logs(vpc, settings.flow_log_retention_days)
         self.public_subnet_ids = pulumi.Output.all(*[z.public.id for z in zones])
@@ -295,10 +340,31 @@ class Network(Component):
         )
 
     def _nat_routes(
-        self, settings: NetworkSettings, gateway: aws.ec2.InternetGateway, zones: list[_Zone]
+        self,
+        settings: NetworkSettings,
+        vpc: aws.ec2.Vpc,
+        gateway: aws.ec2.InternetGateway,
+        zones: list[_Zone],
     ) -> None:
-        """`single`: one NAT for every zone; `perAz`: each zone through its own; `none`: no route out."""
+        """`single`: one NAT for every zone; `perAz`: each zone through its own; `instance`:
+        every zone through one NAT instance; `none`: no route out. The routes keep their names
+        across the modes, so switching between them updates each route's target in place."""
         if settings.nat_gateways == "none":
+            return
+        if settings.nat_gateways == "instance":
+            nat = NatInstance(
+                f"{self.prefix}-nat-instance",
+                NatInstanceArgs(
+                    instance_type=settings.nat_instance_type,
+                    vpc_id=vpc.id,
+                    vpc_cidr=settings.cidr_block,
+                    subnet_id=zones[0].public.id,
+                    internet_gateway=gateway,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for index, zone in enumerate(zones):
+                self._default_route(index, zone, network_interface_id=nat.network_interface_id)
             return
         count = len(zones) if settings.nat_gateways == "perAz" else 1
         nats: list[aws.ec2.NatGateway] = []
@@ -320,12 +386,57 @@ class Network(Component):
                 )
             )
         for index, zone in enumerate(zones):
-            letter = chr(ord("a") + index)
-            aws.ec2.Route(
-                f"{self.prefix}-private-{letter}-default-route",
-                route_table_id=zone.private_table.id,
-                destination_cidr_block=ANYWHERE,
-                nat_gateway_id=nats[index % count].id,
+            self._default_route(index, zone, nat_gateway_id=nats[index % count].id)
+
+    def _default_route(
+        self,
+        index: int,
+        zone: _Zone,
+        nat_gateway_id: pulumi.Input[str] | None = None,
+        network_interface_id: pulumi.Input[str] | None = None,
+    ) -> None:
+        letter = chr(ord("a") + index)
+        aws.ec2.Route(
+            f"{self.prefix}-private-{letter}-default-route",
+            route_table_id=zone.private_table.id,
+            destination_cidr_block=ANYWHERE,
+            nat_gateway_id=nat_gateway_id,
+            network_interface_id=network_interface_id,
+            opts=self.child(),
+        )
+
+    def _interface_endpoints(
+        self, vpc: aws.ec2.Vpc, settings: NetworkSettings, private: list[aws.ec2.Subnet]
+    ) -> None:
+        """Each service through an endpoint in every private subnet: its private DNS name
+        resolves to the endpoint inside the VPC, so the traffic never needs NAT."""
+        group = aws.ec2.SecurityGroup(
+            f"{self.prefix}-endpoints-sg",
+            vpc_id=vpc.id,
+            description=f"{self.prefix}: interface endpoints, HTTPS from the VPC only",
+            opts=self.child(),
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{self.prefix}-endpoints-https",
+            security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
+            cidr_ipv4=settings.cidr_block,
+            description="HTTPS from the VPC",
+            opts=self.child(),
+        )
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        for service in settings.endpoints:
+            aws.ec2.VpcEndpoint(
+                f"{self.prefix}-{service}-endpoint",
+                vpc_id=vpc.id,
+                service_name=pulumi.Output.concat("com.amazonaws.", region, ".", service),
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[subnet.id for subnet in private],
+                security_group_ids=[group.id],
+                tags={"Name": f"{self.prefix}-{service}"},
                 opts=self.child(),
             )
 

@@ -35,6 +35,12 @@ EB_ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
 SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+ANYWHERE = frozenset({"0.0.0.0/0", "::/0"})
+WEB_PORTS = (80, 443)  # what the load balancer serves to the internet
+# A NAT instance forwards what the VPC sends to any port of the internet, so its group admits the
+# VPC's own block on every port: that is no database port opened (it runs no database).
+NAT_INSTANCE_COMPONENT = "webstack:network:NatInstance"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 # Resources whose `policy` input is an IAM policy document.
@@ -251,12 +257,14 @@ def _covers_database_port(props: Mapping[str, Any]) -> bool:
     return any(low <= port <= high for port in DATABASE_PORTS)
 
 
-def no_database_port_from_cidr(r: Resource, _: Mapping[str, Any]) -> list[str]:
+def _ingress_from_cidrs(r: Resource) -> list[tuple[Mapping[str, Any], list[str]]]:
+    """Each ingress rule of a security group (inline) or rule resource, with its address ranges."""
     candidates: list[Mapping[str, Any]] = []
     if r.type == SG:
         candidates = [i for i in r.props.get("ingress") or [] if isinstance(i, Mapping)]
     elif (r.type == SG_RULE and r.props.get("type") == "ingress") or r.type == SG_INGRESS:
         candidates = [r.props]
+    found = []
     for rule in candidates:
         cidrs = [
             *_as_list(rule.get("cidrIpv4") or []),
@@ -264,7 +272,48 @@ def no_database_port_from_cidr(r: Resource, _: Mapping[str, Any]) -> list[str]:
             *(rule.get("cidrBlocks") or []),
             *(rule.get("ipv6CidrBlocks") or []),
         ]
-        if cidrs and _covers_database_port(rule):
+        if cidrs:
+            found.append((rule, [str(c) for c in cidrs]))
+    return found
+
+
+def only_web_ports_from_anywhere(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    for rule, cidrs in _ingress_from_cidrs(r):
+        protocol = str(rule.get("ipProtocol", rule.get("protocol", "tcp")))
+        ports = (rule.get("fromPort"), rule.get("toPort"))
+        web = protocol in ("tcp", "6") and ports[0] == ports[1] and ports[0] in WEB_PORTS
+        if ANYWHERE & set(cidrs) and not web:
+            what = (
+                "every port" if protocol in ("-1", "all") else f"{protocol} {ports[0]}-{ports[1]}"
+            )
+            return [
+                f"{r.name}: opens {what} to the internet ({', '.join(sorted(ANYWHERE & set(cidrs)))});"
+                " only the load balancer's 80 and 443 may be: admit the VPC's block or a security"
+                " group instead"
+            ]
+    return []
+
+
+def ec2_imdsv2(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    tokens = (r.props.get("metadataOptions") or {}).get("httpTokens")
+    if tokens != "required":
+        return [
+            f"{r.name}: accepts IMDSv1 (metadata_options.http_tokens is {tokens!r}); set it to "
+            "'required' (IMDSv1 lets SSRF read the instance credentials)"
+        ]
+    return []
+
+
+def ec2_root_encrypted(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    if (r.props.get("rootBlockDevice") or {}).get("encrypted") is not True:
+        return [f"{r.name}: the root volume is not encrypted; set root_block_device.encrypted=True"]
+    return []
+
+
+def no_database_port_from_cidr(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    for rule, cidrs in _ingress_from_cidrs(r):
+        forwarded = f"{NAT_INSTANCE_COMPONENT}$" in r.urn and not ANYWHERE & set(cidrs)
+        if _covers_database_port(rule) and not forwarded:
             return [
                 f"{r.name}: opens a database port to {', '.join(map(str, cidrs))}; admit the app's "
                 "security group instead (database.allow_from(app.security_group))"
@@ -560,6 +609,24 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         "No security group opens a database port to an address range.",
         frozenset({SG, SG_INGRESS, SG_RULE}),
         no_database_port_from_cidr,
+    ),
+    ResourceRule(
+        "sg-only-web-ports-from-anywhere",
+        "No security group opens anything but 80 and 443 to the internet.",
+        frozenset({SG, SG_INGRESS, SG_RULE}),
+        only_web_ports_from_anywhere,
+    ),
+    ResourceRule(
+        "ec2-imdsv2",
+        "EC2 instances (the NAT instance) accept only IMDSv2.",
+        frozenset({EC2_INSTANCE}),
+        ec2_imdsv2,
+    ),
+    ResourceRule(
+        "ec2-root-encrypted",
+        "EC2 instances encrypt their root volume.",
+        frozenset({EC2_INSTANCE}),
+        ec2_root_encrypted,
     ),
     ResourceRule(
         "iam-no-star-on-star",

@@ -180,3 +180,42 @@ def test_every_price_names_a_source_and_the_plan_says_what_it_leaves_out() -> No
     text = " ".join(render_floor(run("dev")))
     for left_out in ("traffic", "requests", "logs"):
         assert left_out in text
+
+
+NAT_INSTANCE = {"webstack:network": {"natGateways": "instance", "availabilityZones": 3}}
+
+
+def test_a_nat_instance_costs_at_least_60_dollars_less_than_gateways_per_zone() -> None:
+    per_az = floor_of(run("prod"))
+    instance = floor_of(run("prod", NAT_INSTANCE))
+    assert per_az is not None and instance is not None
+    found = {item.what: item.monthly for item in instance.items}
+    assert found["NAT gateways"] == 0
+    assert found["NAT instance"] == pytest.approx(HOURS_PER_MONTH * 0.0042)  # t4g.nano
+    # The load balancer's 3 addresses and the NAT instance's Elastic IP.
+    assert found["public IPv4"] == pytest.approx(4 * HOURS_PER_MONTH * 0.005)
+    assert per_az.total - instance.total >= 60
+    assert instance.unpriced == []
+
+
+def test_interface_endpoints_are_priced_per_zone_hour() -> None:
+    endpoints = {"webstack:network": {"endpoints": ["ssm", "ssmmessages", "logs"]}}
+    floor = floor_of(run("dev", endpoints))
+    assert floor is not None
+    (item,) = [i for i in floor.items if i.what == "endpoints"]
+    # 3 endpoints in each of dev's 2 zones.
+    assert item.monthly == pytest.approx(6 * HOURS_PER_MONTH * 0.01)
+    assert "6 x endpoint-zone (3 endpoints)" in item.detail
+    assert ("endpoint processing", 0.01) in floor.per_gb
+    elsewhere = floor_of(run("dev", {**endpoints, "aws:region": "eu-central-1"}))
+    assert elsewhere is not None
+    assert "3 interface endpoints (no price known in eu-central-1)" in elsewhere.unpriced
+
+
+def test_the_floor_names_the_per_gb_prices_it_leaves_out() -> None:
+    text = " ".join(" ".join(render_floor(run("prod"))).split())
+    assert "Per GB of traffic, not in the floor: NAT gateway processing $0.045" in text
+    assert "out to the internet (the first 100 GB a month free) $0.09" in text
+    # Dev has no NAT gateway: no processing charge.
+    dev = " ".join(" ".join(render_floor(run("dev"))).split())
+    assert "NAT gateway processing" not in dev and "out to the internet" in dev

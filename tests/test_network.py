@@ -124,6 +124,57 @@ def test_per_az_nat_routes_each_zone_through_its_own_gateway() -> None:
     assert all(e.inputs["domain"] == "vpc" for e in r.of_type(EIP))
 
 
+def test_a_nat_instance_serves_every_private_subnet_through_its_interface() -> None:
+    r = network(availabilityZones=3, natGateways="instance")
+    assert r.of_type(NAT) == []
+    instance = r.one("aws:ec2/instance:Instance")
+    assert instance.inputs["instanceType"] == "t4g.nano"
+    assert by_id(r, SUBNET)[instance.inputs["subnetId"]].name == "network-public-a"
+    eni = instance.outputs["primaryNetworkInterfaceId"]
+    routes = [x for x in r.of_type(ROUTE) if "networkInterfaceId" in x.inputs]
+    # The same route names as with gateways: switching modes updates each route in place.
+    assert sorted(x.name for x in routes) == [f"network-private-{z}-default-route" for z in "abc"]
+    assert {x.inputs["networkInterfaceId"] for x in routes} == {eni}
+    assert all("natGatewayId" not in x.inputs for x in routes)
+    ingress = r.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert ingress.inputs["cidrIpv4"] == "10.0.0.0/16"  # the VPC's own block
+    assert r.outputs["appSubnetIds"] == r.outputs["privateSubnetIds"]
+
+
+def test_the_nat_instance_type_is_a_setting() -> None:
+    r = network(natGateways="instance", natInstanceType="t4g.micro")
+    assert r.one("aws:ec2/instance:Instance").inputs["instanceType"] == "t4g.micro"
+
+
+def test_interface_endpoints_sit_in_every_private_subnet_with_private_dns() -> None:
+    r = network(availabilityZones=3, endpoints=["ssm", "logs", "elasticbeanstalk-health"])
+    interfaces = [e for e in r.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"]
+    assert sorted(e.inputs["serviceName"] for e in interfaces) == [
+        "com.amazonaws.us-east-1.elasticbeanstalk-health",
+        "com.amazonaws.us-east-1.logs",
+        "com.amazonaws.us-east-1.ssm",
+    ]
+    private = {x.id for x in r.of_type(SUBNET) if x.inputs["tags"]["tier"] == "private"}
+    group = r.one("aws:ec2/securityGroup:SecurityGroup")
+    for endpoint in interfaces:
+        assert endpoint.inputs["privateDnsEnabled"] is True
+        assert set(endpoint.inputs["subnetIds"]) == private
+        assert endpoint.inputs["securityGroupIds"] == [group.id]
+    rule = r.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert (rule.inputs["securityGroupId"], rule.inputs["cidrIpv4"]) == (group.id, "10.0.0.0/16")
+    assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == (
+        "tcp",
+        443,
+        443,
+    )
+
+
+def test_no_endpoints_no_endpoint_group() -> None:
+    r = network()
+    assert r.of_type("aws:ec2/securityGroup:SecurityGroup") == []
+    assert [e.inputs["vpcEndpointType"] for e in r.of_type(ENDPOINT)] == ["Gateway"]
+
+
 def test_no_nat_means_no_route_out_of_private_subnets_and_app_in_public() -> None:
     r = network(natGateways="none")
     assert r.of_type(NAT) == [] and r.of_type(EIP) == []

@@ -161,8 +161,29 @@ BROKEN: list[tuple[str, str, str, Callable[[Resource], Resource], str]] = [
         "sg-no-database-port-from-cidr",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "app-lb-80-ipv4",
-        with_props(fromPort=5432, toPort=5432),
-        "opens a database port to 0.0.0.0/0",
+        with_props(fromPort=5432, toPort=5432, cidrIpv4="10.0.0.0/8"),
+        "opens a database port to 10.0.0.0/8",
+    ),
+    (
+        "sg-only-web-ports-from-anywhere",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "app-lb-80-ipv4",
+        with_props(fromPort=22, toPort=22),
+        "opens tcp 22-22 to the internet (0.0.0.0/0); only the load balancer's 80 and 443",
+    ),
+    (
+        "ec2-imdsv2",
+        "aws:ec2/instance:Instance",
+        "network-nat-instance-instance",
+        with_props(metadataOptions={"httpTokens": "optional"}),
+        "accepts IMDSv1 (metadata_options.http_tokens is 'optional')",
+    ),
+    (
+        "ec2-root-encrypted",
+        "aws:ec2/instance:Instance",
+        "network-nat-instance-instance",
+        with_props(rootBlockDevice={"encrypted": False}),
+        "the root volume is not encrypted",
     ),
     (
         "sg-no-database-port-from-cidr",
@@ -285,8 +306,28 @@ def test_a_prod_stack_without_https_fails_the_production_rules() -> None:
     assert violation.rule == "https-required"
 
 
+NAT_INSTANCE = {"webstack:network": {"natGateways": "instance"}}
+
+
+def test_a_stack_with_a_nat_instance_passes_every_rule() -> None:
+    assert evaluate(policy_resources(run("prod", NAT_INSTANCE)), PRODUCTION) == []
+
+
+def test_a_nat_instance_open_to_the_internet_fails_both_address_rules() -> None:
+    # Its group may admit the VPC's block on every port (it forwards them), never the internet.
+    found = broken(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "network-nat-instance-from-vpc",
+        with_props(cidrIpv4="0.0.0.0/0"),
+    )
+    fired = {v.rule: v.message for v in evaluate(found, PRODUCTION)}
+    assert set(fired) == {"sg-only-web-ports-from-anywhere", "sg-no-database-port-from-cidr"}
+    assert "opens every port to the internet" in fired["sg-only-web-ports-from-anywhere"]
+
+
 def broken(rule_type: str, name: str, change: Callable[[Resource], Resource]) -> list[Resource]:
-    found = resources("prod")
+    # Prod with a NAT instance: every resource type the rules check is in it.
+    found = policy_resources(run("prod", NAT_INSTANCE))
     index = next(i for i, r in enumerate(found) if r.type == rule_type and r.name == name)
     return [*found[:index], change(found[index]), *found[index + 1 :]]
 

@@ -31,7 +31,8 @@ from components.fields import (
     Whole,
     fields_of,
 )
-from components.hosting import AppSettings, ManagedUpdates, architecture
+from components.hosting import AppSettings, ManagedUpdates
+from components.instances import architecture
 from components.network import NetworkSettings
 from components.settings import ConfigError, StackSettings, parse_settings
 from components.storage import StorageSettings
@@ -191,6 +192,29 @@ RULES = [
         "webstack:network.natGateways: has no effect with vpcId",
     ),
     ("network", {**BYO, "publicSubnetIds": ["subnet-x"]}, "webstack:network.publicSubnetIds"),
+    (
+        "network",
+        {"endpoints": ["ssm", "s3"]},
+        "webstack:network.endpoints: ['ssm', 's3'] is not valid; expected a list of 0 to 11"
+        " distinct (ssm, ssmmessages, ec2messages, secretsmanager, logs, monitoring, sqs, kms, sts,"
+        " elasticbeanstalk, elasticbeanstalk-health)",
+    ),
+    (
+        "network",
+        {"natInstanceType": "t4g.micro"},
+        "webstack:network.natInstanceType: has no effect with natGateways 'single' (only with"
+        " 'instance'); remove it",
+    ),
+    (
+        "network",
+        {"natGateways": "instance", "natInstanceType": "T4G nano"},
+        "webstack:network.natInstanceType: 'T4G nano'",
+    ),
+    (
+        "network",
+        {**BYO, "endpoints": ["ssm"]},
+        "webstack:network.endpoints: has no effect with vpcId",
+    ),
     ("storage", {"versioning": "yes"}, "webstack:storage.versioning: 'yes'"),
     (
         "storage",

@@ -18,6 +18,9 @@ from tools.review.readable import beanstalk_options
 
 ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
 DB_INSTANCE = "aws:rds/instance:Instance"
+EC2_INSTANCE = "aws:ec2/instance:Instance"  # the NAT instance: the app's are Beanstalk's
+NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 # Beanstalk's default On-Demand share above the base with Spot (EB developer guide, aws:ec2:instances)
 SPOT_ON_DEMAND_PERCENT = {"LoadBalanced": 70, "SingleInstance": 0}
 WIDTH = 120
@@ -41,6 +44,8 @@ class Floor:
     items: list[Item] = field(default_factory=list)
     # What the table has no price for: the floor is then "at least".
     unpriced: list[str] = field(default_factory=list)
+    # What the stack's traffic costs per GB, for a reader to estimate: (what, price).
+    per_gb: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def total(self) -> float:
@@ -139,8 +144,9 @@ def floor_of(run: Run) -> Floor | None:
     public_ips = sum(_instances(env, prices, floor) for env in run.of_type(ENVIRONMENT))
     for db in run.of_type(DB_INSTANCE):
         _database(db, prices, floor)
-    nat = len(run.of_type("aws:ec2/natGateway:NatGateway"))
+    nat = len(run.of_type(NAT_GATEWAY))
     floor.items.append(_hourly("NAT gateways", nat, "NAT gateway", prices.nat_hour))
+    _network(run, prices, floor)
     public_ips += len(run.of_type("aws:ec2/eip:Eip"))
     floor.items.append(_hourly("public IPv4", public_ips, "address", prices.ipv4_hour))
     secrets = sum(1 for db in run.of_type(DB_INSTANCE) if db.inputs.get("manageMasterUserPassword"))
@@ -149,6 +155,36 @@ def floor_of(run: Run) -> Floor | None:
     floor.items.append(_monthly("KMS keys", keys, "customer managed key", prices.kms_key_month))
     _monitoring(run, prices, floor)
     return floor
+
+
+def _network(run: Run, prices: RegionPrices, floor: Floor) -> None:
+    """The NAT instance, the interface endpoints (each zone an hour), and the per-GB prices of
+    what the floor cannot know: how much the stack sends."""
+    for instance in run.of_type(EC2_INSTANCE):
+        kind = str(instance.plain_inputs["instanceType"])
+        if kind in prices.ec2_hour:
+            floor.items.append(_hourly("NAT instance", 1, kind, prices.ec2_hour[kind]))
+        else:
+            floor.unpriced.append(f"1 x {kind} NAT instance (not in the price table)")
+    endpoints = [
+        e for e in run.of_type(VPC_ENDPOINT) if e.plain_inputs.get("vpcEndpointType") == "Interface"
+    ]
+    zone_hours = sum(len(e.plain_inputs.get("subnetIds") or []) for e in endpoints)
+    if zone_hours:
+        if prices.endpoint_hour is None:
+            floor.unpriced.append(
+                f"{len(endpoints)} interface endpoints (no price known in {floor.region})"
+            )
+        else:
+            unit = f"endpoint-zone ({len(endpoints)} endpoints)"
+            floor.items.append(_hourly("endpoints", zone_hours, unit, prices.endpoint_hour))
+    if run.of_type(NAT_GATEWAY):
+        floor.per_gb.append(("NAT gateway processing", prices.nat_gb))
+    if endpoints and prices.endpoint_gb is not None:
+        floor.per_gb.append(("endpoint processing", prices.endpoint_gb))
+    floor.per_gb.append(
+        ("out to the internet (the first 100 GB a month free)", prices.transfer_out_gb)
+    )
 
 
 def _monitoring(run: Run, prices: RegionPrices, floor: Floor) -> None:
@@ -189,6 +225,13 @@ def render_floor(run: Run) -> list[str]:
         lines += textwrap.wrap(unpriced, WIDTH, initial_indent="    ", subsequent_indent=" " * 21)
     least = "at least" if floor.unpriced else ""
     lines.append(f"    {'total':<17}{least:<68}{f'${floor.total:,.2f}':>12}")
+    per_gb = "; ".join(f"{what} {usd(price)}" for what, price in floor.per_gb)
+    lines += textwrap.wrap(
+        f"Per GB of traffic, not in the floor: {per_gb}.",
+        WIDTH,
+        initial_indent="    ",
+        subsequent_indent="    ",
+    )
     lines += textwrap.wrap(
         f"Left out: {LEFT_OUT}.", WIDTH, initial_indent="    ", subsequent_indent="    "
     )

@@ -72,6 +72,26 @@ SOURCES: dict[str, Source] = {
         "https://github.com/iammanis/ec2-vps/blob/01472877498e3db6202b15540136df1a7f72cae9/_data/rates.json",
         primary=True,
     ),
+    "nat_gb": Source(
+        "NAT gateway data processed per GB, per region, from the same feed",
+        "https://github.com/iammanis/ec2-vps/blob/01472877498e3db6202b15540136df1a7f72cae9/_data/rates.json",
+        primary=True,
+    ),
+    "endpoint": Source(
+        "interface endpoint per zone-hour and per GB processed (the first tier), Price List API"
+        " (vpc.json 'VPC Endpoints'), checked 2026-09-29 in TerraTofuGUi's aws.toml; us-east-1"
+        " and eu-west-1 only, the other regions not priced",
+        "https://github.com/geawilliamsUK/TerraTofuGUi/blob/3b03db864307cddd2ad3da31cac194a7efaa943d/"
+        "definitions/prices/aws.toml",
+        primary=False,
+    ),
+    "transfer_out": Source(
+        "data transfer out to the internet per GB, the first 10 TB a month (the first 100 GB a"
+        " month are free account-wide), AWS's feed published 2026-08-31 (datatransfer.json, a"
+        " copy in iammanis/ec2-vps)",
+        "https://github.com/iammanis/ec2-vps/blob/01472877498e3db6202b15540136df1a7f72cae9/_data/rates.json",
+        primary=True,
+    ),
     "secrets": Source(
         "Secrets Manager secret-month (API calls extra), as quoted by hivebook.wiki, 2026",
         "https://aws.amazon.com/secrets-manager/pricing/",
@@ -107,7 +127,11 @@ class RegionPrices:
     rds_gp3_gb_month: float
     alb_hour: float | None
     nat_hour: float
+    nat_gb: float
     ipv4_hour: float
+    endpoint_hour: float | None  # an interface endpoint in one zone
+    endpoint_gb: float | None
+    transfer_out_gb: float  # to the internet, the first 10 TB of a month
     secret_month: float
     kms_key_month: float
     waf_acl_month: float

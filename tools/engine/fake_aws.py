@@ -302,6 +302,17 @@ def _hosted_zone(zone_id: str, account: Account) -> dict[str, Any]:
     return {"zoneId": zone_id, "name": name, "id": zone_id}
 
 
+# The public parameters the program reads: Amazon Linux 2023's current AMI per architecture.
+AL2023_AMI = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
+
+
+def _ssm_parameter(name: str, region: str) -> dict[str, Any]:
+    if not name.startswith(AL2023_AMI) or name[len(AL2023_AMI) :] not in ("arm64", "x86_64"):
+        raise AwsError(f"ParameterNotFound: {name}")
+    ami = f"ami-{_hex(name + region)}"
+    return {"name": name, "value": ami, "insecureValue": ami, "type": "String", "id": name}
+
+
 def answer_invoke(
     token: str, inputs: dict[str, Any], region: str, account: Account | None = None
 ) -> dict[str, Any]:
@@ -335,6 +346,8 @@ def answer_invoke(
         return _snapshot(inputs["dbSnapshotIdentifier"], region, account)
     if token == "aws:rds/getInstance:getInstance":
         return _db_instance(inputs["dbInstanceIdentifier"], region, account)
+    if token == "aws:ssm/getParameter:getParameter":
+        return _ssm_parameter(inputs["name"], region)
     if token == "aws:lb/getListener:getListener":
         arn = inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/")
         return {
@@ -367,11 +380,20 @@ def resource_state(
         "aws:ec2/flowLog:FlowLog": "fl",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+        "aws:ec2/instance:Instance": "i",
     }
     if typ in prefixes:
         resource_id = f"{prefixes[typ]}-{_hex(f'{typ}/{name}')}"
         if typ == "aws:ec2/securityGroup:SecurityGroup":
             state["arn"] = f"{arn_head.format('ec2')}:security-group/{resource_id}"
+        if typ == "aws:ec2/instance:Instance":
+            state.update(
+                arn=f"{arn_head.format('ec2')}:instance/{resource_id}",
+                primaryNetworkInterfaceId=f"eni-{_hex(resource_id)}",
+                privateIp=f"10.0.{int(_hex(resource_id, 2), 16) % 16}.{int(_hex(name, 2), 16)}",
+            )
+        if typ == "aws:ec2/eip:Eip":
+            state["publicIp"] = f"203.0.113.{int(_hex(resource_id, 2), 16) % 254 + 1}"
         return resource_id, state
     if typ == "aws:s3/bucket:Bucket":
         bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix') or name + '-'}{suffix}"

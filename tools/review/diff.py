@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.hosting import architecture
+from components.instances import architecture
 from tools.engine.mock_engine import PROJECT_DIR
 from tools.review.plan import CONFIG_REFUSED, PLAN_FORMAT, short_type
 from tools.review.readable import plain

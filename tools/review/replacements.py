@@ -112,6 +112,34 @@ FORCE_NEW: dict[str, ForceNew] = {
         "ec2/ec2_eip.go", "address", "domain", "networkBorderGroup", "publicIpv4Pool"
     ),
     "aws:ec2/internetGateway:InternetGateway": _aws("ec2/vpc_internet_gateway.go"),
+    # The NAT instance. `userData` replaces it only with `userDataReplaceOnChange` (a
+    # CustomizeDiff ForceNewIf), which webstack always sets; `rootBlockDevice` replaces it only
+    # for its encryption, which webstack never changes, so it is not listed.
+    "aws:ec2/instance:Instance": _aws(
+        "ec2/ec2_instance.go",
+        "ami",
+        "associatePublicIpAddress",
+        "availabilityZone",
+        "subnetId",
+        "privateIp",
+        "keyName",
+        "ebsOptimized",
+        "hibernation",
+        "tenancy",
+        "placementGroup",
+        "hostId",
+        "launchTemplate",
+        "securityGroups",
+        "ipv6AddressCount",
+        "ipv6Addresses",
+        "cpuOptions",
+        "enclaveOptions",
+        "ephemeralBlockDevices",
+        "ebsBlockDevices",
+        "networkInterfaces",
+        "privateDnsNameOptions",
+        "userData",
+    ),
     "aws:ec2/routeTable:RouteTable": _aws("ec2/vpc_route_table.go", "vpcId"),
     "aws:ec2/route:Route": _aws(
         "ec2/vpc_route.go",

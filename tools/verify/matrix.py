@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.network import ENDPOINT_SERVICES
 from tools.engine import stack_file
 from tools.engine.mock_engine import PROJECT_DIR
 
@@ -22,6 +23,7 @@ CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/8f1e2d3c-4b5a-4978
 DOMAIN = {"name": "app.example.com", "hostedZoneId": "Z0123456789EXAMPLE"}
 SNAPSHOT = {"snapshot": "webstack-prod-db-final-0a1b2c3d"}
 POINT_IN_TIME = {"sourceInstance": "webstack-prod-db", "time": "2026-11-20T10:00:00Z"}
+NAT_INSTANCE_X86 = {"natGateways": "instance", "natInstanceType": "t3.nano"}
 OWN_NETWORK = {
     "vpcId": "vpc-0123456789abcdef0",
     "publicSubnetIds": ["subnet-0000000000000000a", "subnet-0000000000000000b"],
@@ -144,6 +146,9 @@ VARIANTS: tuple[Variant, ...] = (
         "traffic_splitting", "prod", {"webstack:app": {"deploymentPolicy": "TrafficSplitting"}}
     ),
     Variant("single_nat", "dev", {"webstack:network": {"natGateways": "single"}}),
+    Variant("nat_instance", "prod", {"webstack:network": {"natGateways": "instance"}}),
+    Variant("x86_nat_instance", "dev", {"webstack:network": NAT_INSTANCE_X86}),
+    Variant("endpoints", "dev", {"webstack:network": {"endpoints": list(ENDPOINT_SERVICES)}}),
     Variant(
         "storage_extras",
         "dev",
@@ -213,6 +218,9 @@ CHANGES: tuple[Case, ...] = (
     _dev("net_cidr", {"webstack:network": {"cidrBlock": "10.1.0.0/16"}}),
     _dev("net_nat", {"webstack:network": {"natGateways": "single"}}),
     _prod("net_nat_single", {"webstack:network": {"natGateways": "single"}}),
+    _prod("net_nat_instance", {"webstack:network": {"natGateways": "instance"}}),
+    _dev("net_nat_instance_dev", {"webstack:network": {"natGateways": "instance"}}),
+    _dev("net_endpoints", {"webstack:network": {"endpoints": ["ssm", "ssmmessages", "logs"]}}),
     _dev("net_flow_logs", {"webstack:network": {"flowLogs": False}}),
     # The bucket
     _dev(

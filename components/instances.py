@@ -1,0 +1,18 @@
+"""EC2 facts the app's instances and the NAT instance share."""
+
+from __future__ import annotations
+
+import re
+
+EC2_SERVICE = "ec2.amazonaws.com"
+# What SSM Agent needs to register the instance (Session Manager, Run Command, patching).
+SSM_MANAGED_INSTANCE_POLICY = "AmazonSSMManagedInstanceCore"
+
+
+def architecture(instance_type: str) -> str:
+    """`arm64` for Graviton types (a1, and a `g` after the generation: t4g, m7g, c6gn, x2gd),
+    `x86_64` for the rest (including GPU families such as g5 or g4dn)."""
+    family = instance_type.split(".", 1)[0]
+    if family == "a1" or re.fullmatch(r"[a-z]+[0-9]+[a-z]*g[a-z]*", family.replace("-", "")):
+        return "arm64"
+    return "x86_64"
