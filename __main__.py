@@ -65,6 +65,7 @@ app = AppHosting(
         access_logs=storage.access_logs,
         load_balancer_logs=storage.load_balancer_logs,
         environment_zone_id=facts.environment_zone_id,
+        egress=network.egress,
     ),
     aws_opts,
 )

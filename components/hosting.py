@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -530,6 +530,16 @@ class AppHostingArgs:
     load_balancer_logs: AccessLogDestination | None = None
     # Elastic Beanstalk's hosted zone in the region: an alias to the environment's CNAME names it.
     environment_zone_id: str | None = None
+    # The app subnets' way out (the network's `egress`): instances launched before it exists
+    # cannot reach Beanstalk's service, and the environment's creation fails.
+    egress: Sequence[pulumi.Resource] = ()
+
+
+def _environment_waits_for(args: AppHostingArgs) -> list[pulumi.Resource]:
+    """What must exist before the environment: the log bucket's policy, which ELB checks when
+    access logs are turned on, and the app subnets' way out."""
+    logs = args.load_balancer_logs.ready if args.load_balancer_logs else ()
+    return [*logs, *args.egress]
 
 
 def _csv(values: pulumi.Input[list[str]]) -> pulumi.Output[str]:
@@ -799,10 +809,8 @@ class AppHosting(Component):
             wait_for_ready_timeout=READY_TIMEOUT,
             # A fixed name: a replacement must delete the old one first. A new environment type
             # replaces the environment: Beanstalk takes a load balancer's type only at creation.
-            # ELB checks it may write to the log bucket when access logs are turned on: the
-            # bucket's policy goes first.
             opts=self.child(
-                depends_on=args.load_balancer_logs.ready if args.load_balancer_logs else (),
+                depends_on=_environment_waits_for(args),
                 delete_before_replace=True,
                 replacement_trigger=settings.environment_type,
             ),

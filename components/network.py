@@ -212,12 +212,16 @@ class Network(Component):
     app_subnet_ids: pulumi.Output[list[str]]
     # True when app instances sit in public subnets (no NAT) and need public IPs to reach AWS APIs.
     app_in_public_subnets: bool
+    # The private subnets' default routes (through NAT): what instances there need before they
+    # launch. Empty without NAT (the app is in public subnets) or with your own network.
+    egress: list[aws.ec2.Route]
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("webstack:network:Network", name, opts)
         settings = args.settings
+        self.egress = []
         if settings.bring_your_own:
             self.vpc_id = pulumi.Output.from_input(settings.vpc_id or "")
             self.public_subnet_ids = pulumi.Output.from_input(list(settings.public_subnet_ids))
@@ -396,7 +400,7 @@ class Network(Component):
         network_interface_id: pulumi.Input[str] | None = None,
     ) -> None:
         letter = chr(ord("a") + index)
-        aws.ec2.Route(
+        route = aws.ec2.Route(
             f"{self.prefix}-private-{letter}-default-route",
             route_table_id=zone.private_table.id,
             destination_cidr_block=ANYWHERE,
@@ -404,6 +408,7 @@ class Network(Component):
             network_interface_id=network_interface_id,
             opts=self.child(),
         )
+        self.egress.append(route)
 
     def _interface_endpoints(
         self, vpc: aws.ec2.Vpc, settings: NetworkSettings, private: list[aws.ec2.Subnet]

@@ -389,3 +389,24 @@ def test_whatever_writes_to_the_log_bucket_waits_for_its_policy() -> None:
     for logging in r.of_type("aws:s3/bucketLogging:BucketLogging"):
         assert policy.urn in logging.dependencies, logging.name
     assert len(r.of_type("aws:s3/bucketLogging:BucketLogging")) == 2
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides"),
+    [("prod", None), ("prod", {"webstack:network": {"natGateways": "instance"}})],
+    ids=["nat-gateways", "nat-instance"],
+)
+def test_instances_in_private_subnets_launch_only_once_they_have_a_way_out(
+    stack: str, overrides: dict[str, Any] | None
+) -> None:
+    r = run(stack, overrides)
+    env = r.one("aws:elasticbeanstalk/environment:Environment")
+    routes = [x for x in r.of_type("aws:ec2/route:Route") if "private" in x.name]
+    assert routes and all(route.urn in env.dependencies for route in routes)
+
+
+def test_without_nat_the_environment_waits_for_no_route() -> None:
+    r = run("dev")
+    env = r.one("aws:elasticbeanstalk/environment:Environment")
+    routes = {x.urn for x in r.of_type("aws:ec2/route:Route")}
+    assert not routes & set(env.dependencies)
