@@ -2,9 +2,16 @@
 
 import pulumi
 
-from components.alarms import Alarms, AlarmsArgs
+from components.alarms import Alarms, AlarmsArgs, WatchedWorker
 from components.database import Database, DatabaseArgs
-from components.hosting import AppConnections, AppHosting, AppHostingArgs
+from components.hosting import (
+    AppConnections,
+    AppHosting,
+    AppHostingArgs,
+    JobQueue,
+    Worker,
+    WorkerArgs,
+)
 from components.lookups import look_up
 from components.network import Network, NetworkArgs
 from components.settings import load_settings
@@ -44,6 +51,17 @@ database = Database(
     ),
     aws_opts,
 )
+jobs = JobQueue("jobs", settings.worker, aws_opts) if settings.worker.enabled else None
+connections = AppConnections(
+    bucket_name=storage.bucket_name,
+    db_engine=settings.database.engine,
+    db_host=database.address,
+    db_port=database.port.apply(str),
+    db_name=database.db_name,
+    db_secret_arn=database.secret_arn,
+    aws_region=settings.region,
+    queue_url=jobs.url if jobs else None,
+)
 app = AppHosting(
     "app",
     AppHostingArgs(
@@ -51,15 +69,7 @@ app = AppHosting(
         public_subnet_ids=network.public_subnet_ids,
         app_subnet_ids=network.app_subnet_ids,
         instances_in_public_subnets=network.app_in_public_subnets,
-        connections=AppConnections(
-            bucket_name=storage.bucket_name,
-            db_engine=settings.database.engine,
-            db_host=database.address,
-            db_port=database.port.apply(str),
-            db_name=database.db_name,
-            db_secret_arn=database.secret_arn,
-            aws_region=settings.region,
-        ),
+        connections=connections,
         solution_stack=facts.solution_stack,
         settings=settings.app,
         access_logs=storage.access_logs,
@@ -72,6 +82,27 @@ app = AppHosting(
 database.allow_from(app.security_group)
 storage.grant_read_write(app.instance_role)
 database.grant_secret_read(app.instance_role)
+worker = None
+if jobs:
+    jobs.grant_send(app.instance_role)
+    worker = Worker(
+        "worker",
+        WorkerArgs(
+            settings=settings.worker,
+            app=app,
+            app_settings=settings.app,
+            queue=jobs,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.app_subnet_ids,
+            instances_in_public_subnets=network.app_in_public_subnets,
+            connections=connections,
+            egress=network.egress,
+        ),
+        aws_opts,
+    )
+    database.allow_from(worker.security_group)
+    storage.grant_read_write(worker.instance_role)
+    database.grant_secret_read(worker.instance_role)
 if settings.alarms_on:
     alarms = Alarms(
         "alarms",
@@ -80,6 +111,15 @@ if settings.alarms_on:
             database=database.watched(),
             load_balancer_arn=app.load_balancer_arn,
             settings=settings.alarms,
+            worker=WatchedWorker(
+                environment_name=worker.environment_name,
+                queue_name=jobs.queue_name,
+                dead_letter_name=jobs.dead_letter_name,
+                longest_retried_seconds=settings.worker.visibility_timeout_seconds
+                * settings.worker.max_receive_count,
+            )
+            if worker and jobs
+            else None,
         ),
         aws_opts,
     )
@@ -104,3 +144,7 @@ pulumi.export("appSecurityGroupId", app.security_group_id)
 pulumi.export("appInstanceRoleArn", app.instance_role_arn)
 if settings.app.domain.name:
     pulumi.export("appDomain", settings.app.domain.name)
+if worker and jobs:
+    pulumi.export("queueUrl", jobs.url)
+    pulumi.export("deadLetterQueueUrl", jobs.dead_letter_url)
+    pulumi.export("workerEnvironmentName", worker.environment_name)

@@ -35,6 +35,9 @@ FREE_STORAGE_FRACTION = 0.10  # of the allocated storage
 FREEABLE_MEMORY_FRACTION = 0.25  # of the class's memory
 FREEABLE_MEMORY_UNKNOWN_CLASS_BYTES = 256 * MIB
 CONNECTIONS_FRACTION = 0.90  # of max_connections
+# A job older than its retries can last (each a visibility timeout) plus this is waiting for a
+# worker: the workers are not keeping up, or not taking jobs at all.
+QUEUE_BACKLOG_MARGIN_SECONDS = 10 * MINUTE
 
 _EMAIL = Text(r"[^@\s]+@[^@\s]+\.[^@\s]+", "e-mail addresses such as ops@example.com")
 
@@ -70,6 +73,18 @@ class WatchedDatabase:
 
 
 @dataclass(frozen=True)
+class WatchedWorker:
+    """What the worker tier's alarms measure: its environment and its queues."""
+
+    environment_name: pulumi.Input[str]
+    queue_name: pulumi.Input[str]
+    dead_letter_name: pulumi.Input[str]
+    # The longest a job can be on the queue while it is retried: a visibility timeout for each
+    # delivery before it moves to the dead-letter queue.
+    longest_retried_seconds: int
+
+
+@dataclass(frozen=True)
 class AlarmsArgs:
     """What `Alarms` watches: the environment, its load balancer, the database."""
 
@@ -78,6 +93,8 @@ class AlarmsArgs:
     # The environment's application load balancer (its ARN), when it has one.
     load_balancer_arn: pulumi.Input[str] | None = None
     settings: AlarmsSettings = field(default_factory=AlarmsSettings)
+    # The worker tier, when the stack has one.
+    worker: WatchedWorker | None = None
 
 
 Metric = dict[str, Any]
@@ -85,6 +102,7 @@ Widget = tuple[str, list[Any]]  # a dashboard graph: its title and its metric ro
 ALB = "AWS/ApplicationELB"
 BEANSTALK = "AWS/ElasticBeanstalk"
 RDS = "AWS/RDS"
+SQS = "AWS/SQS"
 # Both kinds of 5xx over all requests, as a percentage; quiet minutes have no 5xx data at all.
 ERROR_RATE_EXPRESSION = "IF(requests > 0, 100 * (FILL(lb5xx, 0) + FILL(app5xx, 0)) / requests, 0)"
 
@@ -169,6 +187,8 @@ class Alarms(Component):
             metrics += self._app_alarms(args.environment_name, args.load_balancer_arn)
         metrics += self._environment_alarm(args.environment_name)
         metrics += self._database_alarms(args.database)
+        if args.worker is not None:
+            metrics += self._worker_alarms(args.worker)
         self._dashboard(metrics)
         self.register_outputs({"topic_arn": self.topic_arn})
 
@@ -290,15 +310,17 @@ class Alarms(Component):
             ("Response time p95 (s)", [_row(ALB, "TargetResponseTime", dimension, "p95")]),
         ]
 
-    def _environment_alarm(self, environment: pulumi.Input[str]) -> list[Widget]:
+    def _environment_alarm(
+        self, environment: pulumi.Input[str], label: str = "environment", what: str = "environment"
+    ) -> list[Widget]:
         """EnvironmentHealth, which the environment's health ConfigDocument publishes every
         minute. Missing data breaches: an environment that published every minute and stopped
         for five has lost its health reporting (or is gone), which an operator must hear of;
         the alarm is created after the environment is Ready and reporting."""
         dimension = {"EnvironmentName": environment}
         self._alarm(
-            "environment-health",
-            "The Beanstalk environment was Degraded or Severe for 5 minutes",
+            f"{label}-health",
+            f"The Beanstalk {what} was Degraded or Severe for 5 minutes",
             namespace=BEANSTALK,
             metric_name="EnvironmentHealth",
             dimensions=dimension,
@@ -312,9 +334,56 @@ class Alarms(Component):
         )
         return [
             (
-                "Environment health (20 degraded, 25 severe)",
+                f"{what.capitalize()} health (20 degraded, 25 severe)",
                 [_row(BEANSTALK, "EnvironmentHealth", dimension, "Maximum")],
             )
+        ]
+
+    def _worker_alarms(self, worker: WatchedWorker) -> list[Widget]:
+        """A job in the dead-letter queue (it failed every delivery: someone must look at it),
+        a backlog (the oldest job older than its retries can last), the worker's health."""
+        dead_letter = {"QueueName": worker.dead_letter_name}
+        queue = {"QueueName": worker.queue_name}
+        self._alarm(
+            "dead-letter-jobs",
+            "A job failed every delivery and is in the dead-letter queue",
+            namespace=SQS,
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions=dead_letter,
+            statistic="Maximum",
+            period=MINUTE,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            # SQS stops reporting on a queue idle for six hours: an empty one.
+            treat_missing_data="notBreaching",
+        )
+        backlog = worker.longest_retried_seconds + QUEUE_BACKLOG_MARGIN_SECONDS
+        self._alarm(
+            "queue-backlog",
+            f"The oldest job has waited over {backlog // MINUTE} minutes for 5 minutes: the "
+            "workers are not keeping up",
+            namespace=SQS,
+            metric_name="ApproximateAgeOfOldestMessage",
+            dimensions=queue,
+            statistic="Maximum",
+            period=MINUTE,
+            evaluation_periods=5,
+            datapoints_to_alarm=5,
+            comparison_operator="GreaterThanThreshold",
+            threshold=backlog,
+            treat_missing_data="notBreaching",
+        )
+        return [
+            *self._environment_alarm(worker.environment_name, "worker", "worker environment"),
+            (
+                "Jobs waiting and failed",
+                [
+                    _row(SQS, "ApproximateNumberOfMessagesVisible", queue, "Maximum"),
+                    _row(SQS, "ApproximateNumberOfMessagesVisible", dead_letter, "Maximum"),
+                ],
+            ),
+            ("Oldest job (s)", [_row(SQS, "ApproximateAgeOfOldestMessage", queue, "Maximum")]),
         ]
 
     def _database_alarms(self, database: WatchedDatabase) -> list[Widget]:

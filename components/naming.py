@@ -27,3 +27,8 @@ def physical_prefix() -> str:
 def environment_name(physical: str) -> str:
     """The Beanstalk environment's name: the physical name, padded to Beanstalk's minimum."""
     return physical if len(physical) >= MIN_ENVIRONMENT_NAME else f"{physical}-env"
+
+
+def worker_environment_name(physical: str) -> str:
+    """The worker tier's environment: `<physical>-worker` (at most 37 of Beanstalk's 40)."""
+    return f"{physical}-worker"

@@ -23,8 +23,8 @@ import pulumi
 from components.alarms import AlarmsSettings
 from components.database import DatabaseSettings
 from components.fields import Check, Flag, Nested, Reader, TextMap, read_section, setting, shown
-from components.hosting import AppSettings
-from components.naming import environment_name, physical_name
+from components.hosting import AppSettings, WorkerSettings
+from components.naming import environment_name, physical_name, worker_environment_name
 from components.network import NetworkSettings
 from components.regions import REGIONS
 from components.storage import StorageSettings
@@ -112,6 +112,9 @@ class StackSettings:
         DatabaseSettings(), Nested(DatabaseSettings), "the app's RDS database"
     )
     app: AppSettings = setting(AppSettings(), Nested(AppSettings), "the Beanstalk environment")
+    worker: WorkerSettings = setting(
+        WorkerSettings(), Nested(WorkerSettings), "background jobs: an SQS-fed worker environment"
+    )
     alarms: AlarmsSettings = setting(
         AlarmsSettings(), Nested(AlarmsSettings), "alarms that reach a person"
     )
@@ -128,10 +131,12 @@ class StackSettings:
                 f"{len(self.tags)} tags; at most {MAX_TAGS} fit, as AWS allows 50 per resource "
                 "and Beanstalk and webstack set 6 of them",
             )
-        environment = environment_name(check.physical_name)
+        environments = [environment_name(check.physical_name)]
+        if self.worker.enabled:
+            environments.append(worker_environment_name(check.physical_name))
         kept = dict(self.tags)
         for key, value in self.tags.items():
-            why = _tag_value_problem(value, environment)
+            why = next(filter(None, (_tag_value_problem(value, e) for e in environments)), None)
             if why:
                 check.report("tags", why, key)
                 del kept[key]

@@ -36,6 +36,7 @@ SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 EC2_INSTANCE = "aws:ec2/instance:Instance"
+QUEUE = "aws:sqs/queue:Queue"
 ANYWHERE = frozenset({"0.0.0.0/0", "::/0"})
 WEB_PORTS = (80, 443)  # what the load balancer serves to the internet
 # A NAT instance forwards what the VPC sends to any port of the internet, so its group admits the
@@ -232,6 +233,11 @@ def eb_setting(namespace: str, option: str, expected: str, why: str) -> Resource
     return check
 
 
+def _worker(r: Resource) -> bool:
+    """A worker-tier environment: no load balancer, nothing served to anyone (sqsd calls it)."""
+    return r.props.get("tier") == "Worker"
+
+
 def _single_instance(r: Resource) -> bool:
     return _env_settings(r).get(("aws:elasticbeanstalk:environment", "EnvironmentType")) == (
         "SingleInstance"
@@ -242,7 +248,7 @@ def load_balanced(check: ResourceCheck) -> ResourceCheck:
     """A rule about the load balancer, for environments that have one."""
 
     def checked(r: Resource, config: Mapping[str, Any]) -> list[str]:
-        return [] if _single_instance(r) else check(r, config)
+        return [] if _single_instance(r) or _worker(r) else check(r, config)
 
     return checked
 
@@ -321,24 +327,47 @@ def no_database_port_from_cidr(r: Resource, _: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def no_star_on_star(r: Resource, _: Mapping[str, Any]) -> list[str]:
+def _allowed(r: Resource) -> Iterable[Mapping[str, Any]]:
+    """The Allow statements of a resource's policy documents, its role's inline ones too."""
     documents = [_document(r.props.get("policy"))]
     documents += [_document(p.get("policy")) for p in r.props.get("inlinePolicies") or []]
     for document in documents:
         for statement in _as_list(document.get("Statement", [])):
-            if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
-                continue
-            actions = {str(a) for a in _as_list(statement.get("Action", []))}
-            resources = {str(x) for x in _as_list(statement.get("Resource", []))}
-            if actions & {"*", "*:*"} and "*" in resources:
-                return [
-                    f"{r.name}: allows every action on every resource; name the actions and "
-                    "the resources the role needs"
-                ]
+            if isinstance(statement, Mapping) and statement.get("Effect") == "Allow":
+                yield statement
+
+
+def no_sqs_star(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    for statement in _allowed(r):
+        if "sqs:*" in {str(a) for a in _as_list(statement.get("Action", []))}:
+            return [
+                f"{r.name}: allows sqs:* (purging and deleting queues too); name the actions, as "
+                "jobs.grant_send and jobs.grant_consume do"
+            ]
+    return []
+
+
+def sqs_encrypted(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    if r.props.get("sqsManagedSseEnabled") is not True and not r.props.get("kmsMasterKeyId"):
+        return [f"{r.name}: the queue is not encrypted; set sqs_managed_sse_enabled=True"]
+    return []
+
+
+def no_star_on_star(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    for statement in _allowed(r):
+        actions = {str(a) for a in _as_list(statement.get("Action", []))}
+        resources = {str(x) for x in _as_list(statement.get("Resource", []))}
+        if actions & {"*", "*:*"} and "*" in resources:
+            return [
+                f"{r.name}: allows every action on every resource; name the actions and "
+                "the resources the role needs"
+            ]
     return []
 
 
 def https_served(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    if _worker(r):
+        return []
     if _single_instance(r):
         return [
             f"{r.name}: runs as a single instance, without the load balancer that serves HTTPS; "
@@ -356,6 +385,8 @@ def https_served(r: Resource, _: Mapping[str, Any]) -> list[str]:
 
 
 def load_balancer_logged(r: Resource, _: Mapping[str, Any]) -> list[str]:
+    if _worker(r):
+        return []
     if _single_instance(r):
         return [
             f"{r.name}: runs as a single instance, without a load balancer to keep access logs; "
@@ -433,6 +464,23 @@ def buckets_fully_configured(
                 )
             )
     return violations
+
+
+def queues_have_dead_letters(
+    resources: Sequence[Resource], _: Mapping[str, Any]
+) -> list[tuple[Resource | None, str]]:
+    """Every queue sends what keeps failing to a dead-letter queue, or is one."""
+    queues = _of(resources, QUEUE)
+    dead_letters = set().union(*(q.refs("redrivePolicy") for q in queues))
+    return [
+        (
+            queue,
+            f"{queue.name}: has no redrive policy and is no queue's dead-letter queue; a job "
+            "that keeps failing would be retried until it expires: give it a redrive policy",
+        )
+        for queue in queues
+        if not queue.props.get("redrivePolicy") and not _identities(queue) & dead_letters
+    ]
 
 
 def database_only_from_app(
@@ -629,6 +677,15 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         ec2_root_encrypted,
     ),
     ResourceRule(
+        "sqs-encrypted", "Queues encrypt their messages at rest.", frozenset({QUEUE}), sqs_encrypted
+    ),
+    ResourceRule(
+        "iam-no-sqs-star",
+        "No IAM policy allows sqs:*.",
+        frozenset({*POLICY_DOCUMENT_TYPES, "aws:iam/role:Role"}),
+        no_sqs_star,
+    ),
+    ResourceRule(
         "iam-no-star-on-star",
         "No IAM policy allows every action on every resource.",
         frozenset({*POLICY_DOCUMENT_TYPES, "aws:iam/role:Role"}),
@@ -676,6 +733,11 @@ STACK_RULES: tuple[StackRule, ...] = (
         "s3-bucket-fully-configured",
         "Every bucket has a public access block and encryption.",
         buckets_fully_configured,
+    ),
+    StackRule(
+        "sqs-dead-letter",
+        "Every queue has a dead-letter queue (or is one).",
+        queues_have_dead_letters,
     ),
     StackRule(
         "rds-only-from-app",

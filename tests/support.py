@@ -27,9 +27,10 @@ def statements(resource: Registration, key: str = "policy") -> list[dict[str, An
     return found
 
 
-def option_settings(run: Run) -> dict[tuple[str, str], Any]:
-    """The Beanstalk environment's option settings keyed by (namespace, option)."""
-    env = run.one("aws:elasticbeanstalk/environment:Environment")
+def option_settings(run: Run, name: str = "app-environment") -> dict[tuple[str, str], Any]:
+    """A Beanstalk environment's option settings keyed by (namespace, option): the web tier's,
+    or the one `name`d."""
+    env = run.one("aws:elasticbeanstalk/environment:Environment", name)
     return beanstalk_options(env.plain_inputs["settings"])
 
 

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from components.alarms import Alarms, AlarmsArgs, AlarmsSettings, WatchedDatabase
+from components.alarms import (
+    Alarms,
+    AlarmsArgs,
+    AlarmsSettings,
+    WatchedDatabase,
+    WatchedWorker,
+)
 from components.engines import default_max_connections, instance_memory_bytes
 from tests.support import component, document, run, settings_of, statements
 from tools.engine.mock_engine import Run
@@ -25,7 +31,20 @@ DATABASE = WatchedDatabase(
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
-def alarms(database: WatchedDatabase = DATABASE, lb: str | None = LB_ARN, **fields: Any) -> Run:
+WORKER = WatchedWorker(
+    environment_name="webstack-test-worker",
+    queue_name="jobs-queue-0123",
+    dead_letter_name="jobs-dead-letter-0123",
+    longest_retried_seconds=300 * 5,
+)
+
+
+def alarms(
+    database: WatchedDatabase = DATABASE,
+    lb: str | None = LB_ARN,
+    worker: WatchedWorker | None = None,
+    **fields: Any,
+) -> Run:
     settings = settings_of(AlarmsSettings, "webstack:alarms", fields)
 
     def build() -> None:
@@ -36,10 +55,11 @@ def alarms(database: WatchedDatabase = DATABASE, lb: str | None = LB_ARN, **fiel
                 database=database,
                 load_balancer_arn=lb,
                 settings=settings,
+                worker=worker,
             ),
         )
 
-    return component(("alarms", repr(database), lb, fields), build)
+    return component(("alarms", repr(database), lb, repr(worker), fields), build)
 
 
 def by_label(r: Run) -> dict[str, dict[str, Any]]:
@@ -136,6 +156,38 @@ def test_thresholds_are_the_documented_ones() -> None:
 
 def test_without_a_load_balancer_there_are_no_load_balancer_alarms() -> None:
     assert {"5xx-rate", "response-time"}.isdisjoint(by_label(alarms(lb=None)))
+
+
+def test_the_worker_tier_alarms_on_failed_jobs_a_backlog_and_its_health() -> None:
+    found = by_label(alarms(worker=WORKER))
+    dead = found["dead-letter-jobs"]
+    assert (dead["namespace"], dead["metricName"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+    )
+    assert dead["dimensions"] == {"QueueName": "jobs-dead-letter-0123"}
+    assert (dead["comparisonOperator"], dead["threshold"]) == ("GreaterThanThreshold", 0)
+    backlog = found["queue-backlog"]
+    assert backlog["metricName"] == "ApproximateAgeOfOldestMessage"
+    assert backlog["dimensions"] == {"QueueName": "jobs-queue-0123"}
+    # Older than five deliveries of 5 minutes each, and 10 minutes more.
+    assert backlog["threshold"] == 300 * 5 + 600
+    health = found["worker-health"]
+    assert health["dimensions"] == {"EnvironmentName": "webstack-test-worker"}
+    assert found["environment-health"]["dimensions"] == {"EnvironmentName": "webstack-test"}
+    for alarm in (dead, backlog, health):
+        assert alarm["alarmActions"] == found["environment-health"]["alarmActions"]
+    body = document(
+        alarms(worker=WORKER).one("aws:cloudwatch/dashboard:Dashboard"), "dashboardBody"
+    )
+    queues = {
+        row[3] for w in body["widgets"] for row in w["properties"]["metrics"] if row[0] == "AWS/SQS"
+    }
+    assert queues == {"jobs-queue-0123", "jobs-dead-letter-0123"}
+
+
+def test_without_a_worker_there_are_no_worker_alarms() -> None:
+    assert {"dead-letter-jobs", "queue-backlog", "worker-health"}.isdisjoint(by_label(alarms()))
 
 
 def test_the_dashboard_graphs_the_same_metrics() -> None:

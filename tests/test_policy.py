@@ -172,6 +172,22 @@ BROKEN: list[tuple[str, str, str, Callable[[Resource], Resource], str]] = [
         "opens tcp 22-22 to the internet (0.0.0.0/0); only the load balancer's 80 and 443",
     ),
     (
+        "sqs-encrypted",
+        "aws:sqs/queue:Queue",
+        "jobs-queue",
+        with_props(sqsManagedSseEnabled=False),
+        "the queue is not encrypted",
+    ),
+    (
+        "iam-no-sqs-star",
+        "aws:iam/rolePolicy:RolePolicy",
+        "jobs-app-instance-role-send",
+        with_policy(
+            {"Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:aws:sqs:::q"}]}
+        ),
+        "allows sqs:* (purging and deleting queues too)",
+    ),
+    (
         "ec2-imdsv2",
         "aws:ec2/instance:Instance",
         "network-nat-instance-instance",
@@ -306,11 +322,29 @@ def test_a_prod_stack_without_https_fails_the_production_rules() -> None:
     assert violation.rule == "https-required"
 
 
-NAT_INSTANCE = {"webstack:network": {"natGateways": "instance"}}
+# Prod with a NAT instance and the worker tier: every resource type the rules check is in it.
+EVERY_TYPE = {"webstack:network": {"natGateways": "instance"}, "webstack:worker": {"enabled": True}}
 
 
-def test_a_stack_with_a_nat_instance_passes_every_rule() -> None:
-    assert evaluate(policy_resources(run("prod", NAT_INSTANCE)), PRODUCTION) == []
+def test_a_stack_with_a_nat_instance_and_a_worker_passes_every_rule() -> None:
+    assert evaluate(policy_resources(run("prod", EVERY_TYPE)), PRODUCTION) == []
+    assert evaluate(policy_resources(run("dev", EVERY_TYPE)), {}) == []
+
+
+def test_a_queue_without_a_dead_letter_queue_fails_the_stack_rule() -> None:
+    found = broken(
+        "aws:sqs/queue:Queue",
+        "jobs-queue",
+        lambda r: dataclasses.replace(
+            r,
+            props={k: v for k, v in r.props.items() if k != "redrivePolicy"},
+            property_dependencies={},
+        ),
+    )
+    violations = evaluate(found, PRODUCTION)
+    # Neither queue is redriven now: the old dead-letter queue is no one's either.
+    assert {v.rule for v in violations} == {"sqs-dead-letter"}
+    assert len(violations) == 2 and "has no redrive policy" in violations[0].message
 
 
 def test_a_nat_instance_open_to_the_internet_fails_both_address_rules() -> None:
@@ -326,8 +360,7 @@ def test_a_nat_instance_open_to_the_internet_fails_both_address_rules() -> None:
 
 
 def broken(rule_type: str, name: str, change: Callable[[Resource], Resource]) -> list[Resource]:
-    # Prod with a NAT instance: every resource type the rules check is in it.
-    found = policy_resources(run("prod", NAT_INSTANCE))
+    found = policy_resources(run("prod", EVERY_TYPE))
     index = next(i for i, r in enumerate(found) if r.type == rule_type and r.name == name)
     return [*found[:index], change(found[index]), *found[index + 1 :]]
 

@@ -410,3 +410,54 @@ def test_without_nat_the_environment_waits_for_no_route() -> None:
     env = r.one("aws:elasticbeanstalk/environment:Environment")
     routes = {x.urn for x in r.of_type("aws:ec2/route:Route")}
     assert not routes & set(env.dependencies)
+
+
+WORKER_ON = {"webstack:worker": {"enabled": True}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_worker_tier_is_wired_to_the_queue_the_database_and_the_bucket(stack: str) -> None:
+    r = run(stack, WORKER_ON)
+    out = r.outputs
+    queue = r.one("aws:sqs/queue:Queue", "jobs-queue")
+    dead_letter = r.one("aws:sqs/queue:Queue", "jobs-dead-letter")
+    worker = r.one("aws:elasticbeanstalk/environment:Environment", "worker-environment")
+    assert (out["queueUrl"], out["deadLetterQueueUrl"]) == (
+        queue.outputs["url"],
+        dead_letter.outputs["url"],
+    )
+    assert out["workerEnvironmentName"] == worker.outputs["name"] == f"webstack-{stack}-worker"
+    # The web tier sends jobs: QUEUE_URL, and the right to send to it.
+    assert (
+        option_settings(r)[("aws:elasticbeanstalk:application:environment", "QUEUE_URL")]
+        == (queue.outputs["url"])
+    )
+    assert r.one("aws:iam/rolePolicy:RolePolicy", "jobs-app-instance-role-send")
+    # The worker reaches the database and the bucket as the app does.
+    worker_sg = r.one("aws:ec2/securityGroup:SecurityGroup", "worker-instance-sg")
+    ingress = r.one(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "database-from-worker-instance-sg",
+    )
+    assert ingress.inputs["referencedSecurityGroupId"] == worker_sg.id
+    for name in (
+        "storage-worker-instance-role-read-write",
+        "database-worker-instance-role-secret-read",
+    ):
+        assert r.one("aws:iam/rolePolicy:RolePolicy", name)
+    variables = {
+        s["name"]: s["value"]
+        for s in worker.plain_inputs["settings"]
+        if s["namespace"] == "aws:elasticbeanstalk:application:environment"
+    }
+    assert {"DB_HOST", "DB_SECRET_ARN", "BUCKET_NAME", "QUEUE_URL"} <= set(variables)
+    # In private subnets behind NAT (prod), in public ones with addresses without (dev).
+    routes = {x.urn for x in r.of_type("aws:ec2/route:Route") if "private" in x.name}
+    assert routes <= set(worker.dependencies)
+
+
+def test_without_the_worker_tier_there_is_no_queue_and_no_queue_url() -> None:
+    r = run("prod")
+    assert not r.of_type("aws:sqs/queue:Queue")
+    assert not {"queueUrl", "deadLetterQueueUrl", "workerEnvironmentName"} & set(r.outputs)
+    assert ("aws:elasticbeanstalk:application:environment", "QUEUE_URL") not in option_settings(r)

@@ -6,6 +6,7 @@ One concern per module: `settings` (what the stack file says), `bundle` (the app
 versions both build on), `web` and `worker` (the tiers), `queue` (the worker's queues)."""
 
 from components.hosting.bundle import bundle_digest, version_label
+from components.hosting.queue import JobQueue
 from components.hosting.settings import (
     PLATFORM_REGEX,
     AppConnections,
@@ -13,8 +14,10 @@ from components.hosting.settings import (
     DomainSettings,
     ManagedUpdates,
     SpotSettings,
+    WorkerSettings,
 )
 from components.hosting.web import AppHosting, AppHostingArgs
+from components.hosting.worker import Worker, WorkerArgs
 
 __all__ = [
     "PLATFORM_REGEX",
@@ -23,8 +26,12 @@ __all__ = [
     "AppHostingArgs",
     "AppSettings",
     "DomainSettings",
+    "JobQueue",
     "ManagedUpdates",
     "SpotSettings",
+    "Worker",
+    "WorkerArgs",
+    "WorkerSettings",
     "bundle_digest",
     "version_label",
 ]

@@ -84,9 +84,14 @@ class AppConnections:
     # arn:<partition>:secretsmanager:<region>:<account>:secret:rds!db-<uuid>-<6>
     db_secret_arn: pulumi.Input[str] = field(metadata={"max_bytes": 128})
     aws_region: pulumi.Input[str] = field(metadata={"max_bytes": 16})
+    # With the worker tier: where the web tier sends jobs (https://sqs.<region>.amazonaws.com/
+    # <account>/<name of up to 80>).
+    queue_url: pulumi.Input[str] | None = field(default=None, metadata={"max_bytes": 160})
 
     def variables(self) -> dict[str, pulumi.Input[str]]:
-        return {f.name.upper(): getattr(self, f.name) for f in dataclasses.fields(self)}
+        """The variables, without those the stack has no value for (no worker: no QUEUE_URL)."""
+        found = {f.name.upper(): getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {key: value for key, value in found.items() if value is not None}
 
 
 RESERVED_ENV_VARS = tuple(f.name.upper() for f in dataclasses.fields(AppConnections))
@@ -117,6 +122,32 @@ def _instance_tls_problem(project_dir: Path, source: str) -> str | None:
         f"needs an nginx server listening on 443 with ssl in {source}/{INSTANCE_NGINX_CONF}/*.conf "
         "(and its certificate on the instance); none is there"
     )
+
+
+def check_instance_types(
+    check: Check,
+    types: tuple[str, ...],
+    spot: SpotSettings,
+    max_instances: int,
+    single: bool = False,
+) -> None:
+    """Beanstalk uses only the first type without Spot, and one architecture for all."""
+    if len({architecture(t) for t in types}) > 1:
+        kinds = ", ".join(f"{t} ({architecture(t)})" for t in types)
+        check.report("instance_types", f"mixes architectures: {kinds}; Beanstalk needs one for all")
+    elif len(types) > 1 and not spot.enabled:
+        check.report(
+            "instance_types",
+            f"{len(types)} types, but without Spot Beanstalk launches only the first "
+            f"({types[0]}); list one type, or enable spot",
+        )
+    if spot.enabled and not single and spot.on_demand_base > max_instances:
+        check.report(
+            "spot",
+            f"onDemandBase {spot.on_demand_base} is more than maxInstances "
+            f"({max_instances}); expected at most maxInstances",
+            "onDemandBase",
+        )
 
 
 @dataclass(frozen=True)
@@ -380,26 +411,7 @@ class AppSettings:
                 )
 
     def _check_instance_types(self, check: Check) -> None:
-        """Beanstalk uses only the first type without Spot, and one architecture for all."""
-        types = self.instance_types
-        if len({architecture(t) for t in types}) > 1:
-            kinds = ", ".join(f"{t} ({architecture(t)})" for t in types)
-            check.report(
-                "instance_types", f"mixes architectures: {kinds}; Beanstalk needs one for all"
-            )
-        elif len(types) > 1 and not self.spot.enabled:
-            check.report(
-                "instance_types",
-                f"{len(types)} types, but without Spot Beanstalk launches only the first "
-                f"({types[0]}); list one type, or enable spot",
-            )
-        if self.spot.enabled and not self.single and self.spot.on_demand_base > self.max_instances:
-            check.report(
-                "spot",
-                f"onDemandBase {self.spot.on_demand_base} is more than maxInstances "
-                f"({self.max_instances}); expected at most maxInstances",
-                "onDemandBase",
-            )
+        check_instance_types(check, self.instance_types, self.spot, self.max_instances, self.single)
 
     def _check_properties_size(self, check: Check) -> None:
         used = RESERVED_PROPERTY_BYTES + sum(
@@ -422,4 +434,89 @@ class AppSettings:
         except (NotRe2Error, re.error) as error:
             check.fail("platform", self.platform, f"an RE2 regular expression ({error})")
             return dataclasses.replace(self, platform=AppSettings.platform)
+        return self
+
+
+# sqsd's own limits (EB developer guide, "aws:elasticbeanstalk:sqsd"): its inactivity timeout
+# takes 1 to 36,000 s and stays one second under the queue's visibility timeout, so a job still
+# running never reappears on the queue for a second worker.
+MAX_JOB_SECONDS = 36_000
+SQS_MAX_RETENTION_DAYS = 14  # SQS keeps a message 1 minute to 14 days
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """`webstack:worker`: a Worker-tier environment whose daemon (sqsd) takes each job off an SQS
+    queue and POSTs it to the app; a job that keeps failing moves to a dead-letter queue."""
+
+    enabled: bool = setting(
+        False, Flag(), "the worker tier: an SQS queue, its dead-letter queue, a worker environment"
+    )
+    instance_types: tuple[str, ...] = setting(
+        ("t4g.micro",),
+        Texts(
+            Text(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "EC2 instance types such as t4g.micro"),
+            min_items=1,
+            max_items=40,
+        ),
+        "the workers' EC2 instance types, of one architecture; several only with Spot",
+    )
+    min_instances: int = setting(1, Whole(1, 10000), "fewest workers, at most `maxInstances`")
+    max_instances: int = setting(
+        2, Whole(1, 10000), "most workers; scaled on average CPU (out above 70 %, in below 20 %)"
+    )
+    http_path: str = setting(
+        "/work",
+        Text(r"/[A-Za-z0-9._~/%-]{0,1023}", "a URL path starting with /"),
+        "the path on the worker that sqsd POSTs each job to",
+    )
+    visibility_timeout_seconds: int = setting(
+        300,
+        Whole(30, MAX_JOB_SECONDS),
+        "how long one job may run: the queue's visibility timeout (sqsd waits a second less)",
+    )
+    max_receive_count: int = setting(
+        5, Whole(1, 100), "deliveries of a job before it moves to the dead-letter queue"
+    )
+    retention_days: int = setting(
+        4, Whole(1, SQS_MAX_RETENTION_DAYS), "days the queue keeps a job nobody has taken"
+    )
+    dead_letter_retention_days: int = setting(
+        14,
+        Whole(1, SQS_MAX_RETENTION_DAYS),
+        "days the dead-letter queue keeps a failed job, at least `retentionDays` (a job's age "
+        "counts from when it was first queued)",
+    )
+    spot: SpotSettings = setting(SpotSettings(), Nested(SpotSettings), "Spot workers")
+    source_bundle: str | None = setting(
+        None,
+        Text(r"[\s\S]+", "a folder of the project"),
+        "a folder of this project deployed to the workers",
+        shown_default="the app's `sourceBundle`: the same code, as sqsd calls it",
+    )
+
+    def checked(self, check: Check) -> WorkerSettings:
+        if not self.enabled:
+            defaults = WorkerSettings()
+            for name in (f.name for f in dataclasses.fields(self) if f.name != "enabled"):
+                if getattr(self, name) != getattr(defaults, name):
+                    check.report(name, "has no effect with enabled false; remove it or enable it")
+            return self
+        if self.min_instances > self.max_instances:
+            check.report(
+                "min_instances",
+                f"{self.min_instances} is greater than maxInstances ({self.max_instances}); "
+                "expected minInstances <= maxInstances",
+            )
+        if self.dead_letter_retention_days < self.retention_days:
+            check.report(
+                "dead_letter_retention_days",
+                f"{self.dead_letter_retention_days} is less than retentionDays "
+                f"({self.retention_days}); a failed job would expire on arrival (its age counts "
+                "from when it was queued): expected at least retentionDays",
+            )
+        check_instance_types(check, self.instance_types, self.spot, self.max_instances)
+        why = self.source_bundle and source_bundle_problem(check.project_dir, self.source_bundle)
+        if why:
+            check.fail("source_bundle", self.source_bundle, why)
         return self

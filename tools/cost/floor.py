@@ -75,8 +75,10 @@ def _monthly(what: str, count: int, unit: str, price: float) -> Item:
 
 def _instances(env: Registration, prices: RegionPrices, floor: Floor) -> int:
     """The environment's On-Demand instances at their smallest count; returns how many public
-    IPv4 addresses they hold."""
+    IPv4 addresses they hold. A worker environment has no load balancer."""
     options = beanstalk_options(env.plain_inputs["settings"])
+    worker = env.plain_inputs.get("tier") == "Worker"
+    what = "worker instances" if worker else "instances"
     kind = options.get(("aws:elasticbeanstalk:environment", "EnvironmentType"), "LoadBalanced")
     count = 1 if kind == "SingleInstance" else int(options[("aws:autoscaling:asg", "MinSize")])
     on_demand = count
@@ -90,17 +92,20 @@ def _instances(env: Registration, prices: RegionPrices, floor: Floor) -> int:
         )
         on_demand = base + math.ceil((count - base) * percent / 100)
         if count > on_demand:
-            floor.unpriced.append(f"{count - on_demand} Spot instance(s) (Spot prices vary)")
+            spot = f"{count - on_demand} Spot {'worker ' if worker else ''}instance(s)"
+            floor.unpriced.append(f"{spot} (Spot prices vary)")
     instance_type = options[("aws:ec2:instances", "InstanceTypes")].split(",")[0]
     if instance_type not in prices.ec2_hour:
         floor.unpriced.append(f"{on_demand} x {instance_type} (not in the price table)")
     elif on_demand:
         price = prices.ec2_hour[instance_type]
-        floor.items.append(_hourly("instances", on_demand, instance_type, price))
+        floor.items.append(_hourly(what, on_demand, instance_type, price))
     if kind == "SingleInstance":
         floor.items.append(Item("load balancer", "none (a single instance)", 0.0))
         return 1  # its Elastic IP
     public = options.get(("aws:ec2:vpc", "AssociatePublicIpAddress")) == "true"
+    if worker:
+        return count if public else 0
     if prices.alb_hour is None:
         floor.unpriced.append(f"1 Application Load Balancer (no price known in {floor.region})")
     else:

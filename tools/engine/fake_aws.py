@@ -395,6 +395,11 @@ def resource_state(
         if typ == "aws:ec2/eip:Eip":
             state["publicIp"] = f"203.0.113.{int(_hex(resource_id, 2), 16) % 254 + 1}"
         return resource_id, state
+    if typ == "aws:sqs/queue:Queue":
+        queue = inputs.get("name") or f"{name}-{suffix}"
+        url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{queue}"
+        state.update(name=queue, url=url, arn=f"{arn_head.format('sqs')}:{queue}")
+        return url, state
     if typ == "aws:s3/bucket:Bucket":
         bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix') or name + '-'}{suffix}"
         state.update(

@@ -212,6 +212,8 @@ FORCE_NEW: dict[str, ForceNew] = {
     "aws:sns/topicSubscription:TopicSubscription": _aws(
         "sns/topic_subscription.go", "endpoint", "protocol", "topic"
     ),
+    "aws:sqs/queue:Queue": _aws("sqs/queue.go", "name", "namePrefix", "fifoQueue"),
+    "aws:sqs/queuePolicy:QueuePolicy": _aws("sqs/queue_policy.go", "queueUrl"),
     "aws:wafv2/webAcl:WebAcl": _aws("wafv2/web_acl.go", "name", "scope"),
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": _aws(
         "wafv2/web_acl_logging_configuration.go", "resourceArn", "logDestinationConfigs"

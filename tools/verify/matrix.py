@@ -23,6 +23,14 @@ CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/8f1e2d3c-4b5a-4978
 DOMAIN = {"name": "app.example.com", "hostedZoneId": "Z0123456789EXAMPLE"}
 SNAPSHOT = {"snapshot": "webstack-prod-db-final-0a1b2c3d"}
 POINT_IN_TIME = {"sourceInstance": "webstack-prod-db", "time": "2026-11-20T10:00:00Z"}
+# The worker with code of its own (a second application version), Spot and more retries.
+WORKER_OWN_BUNDLE = {
+    "enabled": True,
+    "sourceBundle": "schema",
+    "maxInstances": 4,
+    "maxReceiveCount": 3,
+    "spot": {"enabled": True},
+}
 NAT_INSTANCE_X86 = {"natGateways": "instance", "natInstanceType": "t3.nano"}
 OWN_NETWORK = {
     "vpcId": "vpc-0123456789abcdef0",
@@ -73,6 +81,7 @@ class Case:
 DEV = Variant("dev", "dev")
 PROD = Variant("prod", "prod")
 SOURCE_GIB = {"allocatedStorage": 50}  # the size of fake AWS's backups of prod
+DEV_WORKER = Variant("worker", "dev", {"webstack:worker": {"enabled": True}})
 DEV_SNAPSHOT = Variant(
     "dev_snapshot", "dev", {"webstack:database": {**SOURCE_GIB, "restore": SNAPSHOT}}
 )
@@ -149,6 +158,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("nat_instance", "prod", {"webstack:network": {"natGateways": "instance"}}),
     Variant("x86_nat_instance", "dev", {"webstack:network": NAT_INSTANCE_X86}),
     Variant("endpoints", "dev", {"webstack:network": {"endpoints": list(ENDPOINT_SERVICES)}}),
+    DEV_WORKER,
+    Variant("worker_prod", "prod", {"webstack:worker": WORKER_OWN_BUNDLE}),
     Variant(
         "storage_extras",
         "dev",
@@ -220,6 +231,17 @@ CHANGES: tuple[Case, ...] = (
     _prod("net_nat_single", {"webstack:network": {"natGateways": "single"}}),
     _prod("net_nat_instance", {"webstack:network": {"natGateways": "instance"}}),
     _dev("net_nat_instance_dev", {"webstack:network": {"natGateways": "instance"}}),
+    _dev("worker_on", {"webstack:worker": {"enabled": True}}),
+    Case(
+        "worker_timeout",
+        DEV_WORKER,
+        Variant(
+            "worker_timeout",
+            "dev",
+            {"webstack:worker": {"enabled": True, "visibilityTimeoutSeconds": 900}},
+        ),
+    ),
+    Case("worker_off", DEV_WORKER, Variant("worker_off", "dev", {"webstack:worker": None})),
     _dev("net_endpoints", {"webstack:network": {"endpoints": ["ssm", "ssmmessages", "logs"]}}),
     _dev("net_flow_logs", {"webstack:network": {"flowLogs": False}}),
     # The bucket
