@@ -1,7 +1,9 @@
 """The sample app against real software: the stack's variables are all it needs, for every engine.
 
 Shared by `test_app_contract_postgres.py` and `test_app_contract_mariadb.py`, which each name the
-engine (the `engine` fixture) and so run on a worker of their own.
+engine (the `engine` fixture) and so run on a worker of their own. The worker tier's side runs
+the same app with the worker environment's variables, called the way sqsd calls it, and its
+queue is moto's.
 
 The dev stack is synthesized offline with PostgreSQL and with MariaDB (which also speaks the MySQL
 protocol); the Beanstalk environment's variables are taken as they are, and only the endpoints are
@@ -42,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from mypy_boto3_s3 import S3Client
 from mypy_boto3_secretsmanager import SecretsManagerClient
+from mypy_boto3_sqs import SQSClient
 
 from app import application
 from tests.support import option_settings, run
@@ -622,3 +625,157 @@ def test_a_server_certificate_from_an_unknown_authority_is_refused(
     assert report["failing"] == ["database"]
     assert report["database"]["step"] == "connect"
     assert "certificate verify failed" in report["database"]["error"].lower()
+
+
+# The worker tier: the same app, as sqsd calls it -----------------------------------------------
+
+SQSD_USER_AGENT = "aws-sqsd/2.4"
+
+
+def sqs_client(endpoint: str, region: str) -> SQSClient:
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture(scope="module")
+def worker_env(server: Server, app_env: dict[str, str], aws_endpoint: str) -> dict[str, str]:
+    """The worker environment's variables as the dev stack with the worker tier declares them,
+    the endpoints pointed at the stand-ins: the database, and a queue in moto."""
+    overrides = {
+        "webstack:database": {"engine": server.engine},
+        "webstack:worker": {"enabled": True},
+    }
+    declared = option_settings(run("dev", overrides), "worker-environment")
+    stack = {name: str(value) for (ns, name), value in declared.items() if ns == ENV_NAMESPACE}
+    queue = sqs_client(aws_endpoint, stack["AWS_REGION"]).create_queue(
+        QueueName=f"jobs-{server.engine}"
+    )
+    return {
+        **stack,
+        **{key: app_env[key] for key in ("DB_HOST", "DB_PORT", "DB_SECRET_ARN")},
+        "QUEUE_URL": queue["QueueUrl"],
+    }
+
+
+@pytest.fixture(scope="module")
+def tier_url(worker_env: dict[str, str], aws_endpoint: str, authority: Authority) -> Iterator[str]:
+    """The app with the worker tier's variables: the web tier's POST /jobs and the worker's
+    POST /work (both tiers run this code)."""
+    url, process = _start_app(worker_env, aws_endpoint, authority.ca)
+    try:
+        yield url
+    finally:
+        _stop(process)
+
+
+def post(
+    url: str, path: str, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        url + path,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def sqsd_headers(message_id: str, receive_count: int) -> dict[str, str]:
+    """What sqsd sends with a message (EB developer guide, "Elastic Beanstalk worker
+    environments")."""
+    return {
+        "User-Agent": SQSD_USER_AGENT,
+        "X-Aws-Sqsd-Msgid": message_id,
+        "X-Aws-Sqsd-Queue": "jobs",
+        "X-Aws-Sqsd-First-Received-At": "2026-12-07T12:00:00Z",
+        "X-Aws-Sqsd-Receive-Count": str(receive_count),
+    }
+
+
+def _recorded(env: dict[str, str], aws_endpoint: str, ca: Path, job_id: str) -> list[Any]:
+    """The jobs table's rows for `job_id`, read as the app connects (TLS, the secret)."""
+    with contextlib.ExitStack() as stack:
+        for name, value in {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": aws_endpoint}.items():
+            stack.enter_context(_env_var(name, value))
+        env = {**env, "DB_CA_BUNDLE": str(ca)}
+        user, password = application.credentials(env)
+        with application.connect(env, user, password) as connection:
+            cursor = connection.cursor()
+            cursor.execute("SELECT words, receive_count FROM jobs WHERE id = %s", (job_id,))
+            return [tuple(row) for row in cursor.fetchall()]
+
+
+@contextlib.contextmanager
+def _env_var(name: str, value: str) -> Iterator[None]:
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = before
+
+
+def test_the_worker_gets_the_web_tiers_variables_and_the_queue(
+    worker_env: dict[str, str], stack_env: dict[str, str]
+) -> None:
+    assert set(worker_env) == {*stack_env, "QUEUE_URL"}
+
+
+def test_a_job_goes_from_post_jobs_through_the_queue_to_the_worker_once(
+    tier_url: str, worker_env: dict[str, str], aws_endpoint: str, authority: Authority
+) -> None:
+    status, queued = post(tier_url, "/jobs", json.dumps({"id": "job-1", "text": "a b c"}).encode())
+    assert (status, queued["id"]) == (202, "job-1")
+    sqs = sqs_client(aws_endpoint, worker_env["AWS_REGION"])
+    (message,) = sqs.receive_message(
+        QueueUrl=worker_env["QUEUE_URL"], MaxNumberOfMessages=10, WaitTimeSeconds=1
+    )["Messages"]
+    assert json.loads(message["Body"]) == {"id": "job-1", "text": "a b c"}
+    assert message["MessageId"] == queued["messageId"]
+    # sqsd POSTs the body to the worker; 200 is its cue to delete the message.
+    headers = sqsd_headers(message["MessageId"], 1)
+    status, done = post(tier_url, "/work", message["Body"].encode(), headers)
+    assert (status, done) == (200, {"status": "done", "id": "job-1", "words": 3, "first": True})
+    # A redelivery (the answer was lost, say) is answered 200 again and does nothing twice.
+    again = post(tier_url, "/work", message["Body"].encode(), sqsd_headers(message["MessageId"], 2))
+    assert again == (200, {"status": "done", "id": "job-1", "words": 3, "first": False})
+    assert _recorded(worker_env, aws_endpoint, authority.ca, "job-1") == [(3, 1)]
+
+
+def test_a_message_that_is_no_job_is_refused_so_sqsd_retries_it(tier_url: str) -> None:
+    for body in (b"not json", b"[]", b'{"text": "x"}', b'{"id": "a b", "text": "x"}'):
+        status, _ = post(tier_url, "/work", body, sqsd_headers("m-bad", 1))
+        assert status == 400, body
+    assert post(tier_url, "/jobs", b'{"id": 7}')[0] == 400
+
+
+def test_database_down_a_job_is_answered_503_and_so_retried(tier_url: str, server: Server) -> None:
+    server.stop()
+    try:
+        status, report = post(
+            tier_url, "/work", b'{"id": "job-2", "text": "x"}', sqsd_headers("m2", 1)
+        )
+    finally:
+        server.start()
+    assert status == 503 and report["status"] == "failing"
+    assert post(tier_url, "/work", b'{"id": "job-2", "text": "x"}', sqsd_headers("m2", 2))[0] == 200
+
+
+def test_without_the_worker_tier_post_jobs_says_what_is_missing(app_url: str) -> None:
+    assert post(app_url, "/jobs", b'{"text": "x"}') == (
+        503,
+        {"status": "misconfigured", "missing": ["QUEUE_URL"]},
+    )
+    assert get(app_url, "/work") == (405, {"status": "POST only"})
