@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.support import run
-from tools.cost.floor import floor_of, render_floor
+from tools.cost.floor import Floor, floor_of, render_floor
 from tools.cost.prices import HOURS_PER_MONTH, REGIONS, SOURCES
 from tools.engine.mock_engine import Registration, Run
 
@@ -219,3 +219,23 @@ def test_the_floor_names_the_per_gb_prices_it_leaves_out() -> None:
     # Dev has no NAT gateway: no processing charge.
     dev = " ".join(" ".join(render_floor(run("dev"))).split())
     assert "NAT gateway processing" not in dev and "out to the internet" in dev
+
+
+def test_the_worker_tiers_instances_are_counted_without_a_load_balancer() -> None:
+    worker = {"webstack:worker": {"enabled": True, "minInstances": 2, "maxInstances": 3}}
+    dev = floor_of(run("dev", worker))
+    prod = floor_of(run("prod", worker))
+    assert dev is not None and prod is not None
+    for floor in (dev, prod):
+        (workers,) = [i for i in floor.items if i.what == "worker instances"]
+        assert workers.monthly == pytest.approx(2 * HOURS_PER_MONTH * 0.0084)  # t4g.micro
+        assert [i.what for i in floor.items].count("load balancer") == 1  # the web tier's
+
+    # Without NAT (dev) the workers hold public addresses; behind it (prod) they do not.
+    def addresses(floor: Floor) -> float:
+        return next(i.monthly for i in floor.items if i.what == "public IPv4")
+
+    plain = floor_of(run("prod"))
+    assert plain is not None
+    assert addresses(dev) == pytest.approx(3 * HOURS_PER_MONTH * 0.005)  # its EIP and 2 workers
+    assert addresses(prod) == pytest.approx(addresses(plain))
