@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pulumi_aws as aws
+
+from components.base import Component
+
 EC2_SERVICE = "ec2.amazonaws.com"
+ANYWHERE_IPV4 = "0.0.0.0/0"
 # What SSM Agent needs to register the instance (Session Manager, Run Command, patching).
 SSM_MANAGED_INSTANCE_POLICY = "AmazonSSMManagedInstanceCore"
 
@@ -16,3 +21,18 @@ def architecture(instance_type: str) -> str:
     if family == "a1" or re.fullmatch(r"[a-z]+[0-9]+[a-z]*g[a-z]*", family.replace("-", "")):
         return "arm64"
     return "x86_64"
+
+
+def outbound_anywhere(
+    owner: Component, name: str, group: aws.ec2.SecurityGroup, description: str
+) -> aws.vpc.SecurityGroupEgressRule:
+    """Let `group`'s instances reach any IPv4 address: AWS's APIs, package mirrors, the
+    database, and (from a NAT instance) whatever it forwards."""
+    return aws.vpc.SecurityGroupEgressRule(
+        name,
+        security_group_id=group.id,
+        ip_protocol="-1",
+        cidr_ipv4=ANYWHERE_IPV4,
+        description=description,
+        opts=owner.child(),
+    )

@@ -12,9 +12,13 @@ import pulumi_aws as aws
 
 from components.base import Component
 from components.iam import managed_policy_arn, service_trust_policy
-from components.instances import EC2_SERVICE, SSM_MANAGED_INSTANCE_POLICY, architecture
+from components.instances import (
+    EC2_SERVICE,
+    SSM_MANAGED_INSTANCE_POLICY,
+    architecture,
+    outbound_anywhere,
+)
 
-ANYWHERE = "0.0.0.0/0"
 USER_DATA = (Path(__file__).parent / "nat_instance.sh").read_text()
 # Amazon Linux 2023's current AMI per architecture, as AWS publishes it in SSM (AL2023 user guide,
 # "Launching AL2023 using the SSM parameter and AWS CLI").
@@ -84,13 +88,8 @@ class NatInstance(Component):
             description="what the private subnets send out",
             opts=self.child(),
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-to-anywhere",
-            security_group_id=group.id,
-            ip_protocol="-1",
-            cidr_ipv4=ANYWHERE,
-            description="forwarded traffic, and the instance's own updates",
-            opts=self.child(),
+        outbound_anywhere(
+            self, f"{name}-to-anywhere", group, "forwarded traffic, and the instance's own updates"
         )
         return group
 

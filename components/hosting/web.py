@@ -35,7 +35,7 @@ from components.hosting.options import (
     to_settings,
 )
 from components.hosting.settings import AppConnections, AppSettings
-from components.instances import SSM_MANAGED_INSTANCE_POLICY
+from components.instances import ANYWHERE_IPV4, SSM_MANAGED_INSTANCE_POLICY, outbound_anywhere
 from components.naming import environment_name, physical_prefix
 from components.storage import AccessLogDestination, Storage, StorageArgs, StorageSettings
 
@@ -46,7 +46,6 @@ INSTANCE_ROLE_POLICIES = ("AWSElasticBeanstalkWebTier", SSM_MANAGED_INSTANCE_POL
 HTTP_PORT = 80
 HTTPS_PORT = 443
 APP_PORT = 80  # the platform's nginx proxy on each instance
-ANYWHERE_IPV4 = "0.0.0.0/0"
 ANYWHERE_IPV6 = "::/0"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 VERSIONS_EXPIRY_DAYS = 30  # superseded bundles in the app-versions bucket
@@ -364,14 +363,11 @@ class AppHosting(Component):
             else "App instances: app port from the load balancer",
             opts=child,
         )
-        # Instances call AWS APIs, package mirrors and the database.
-        aws.vpc.SecurityGroupEgressRule(
+        outbound_anywhere(
+            self,
             f"{name}-instances-out",
-            security_group_id=instances.id,
-            ip_protocol="-1",
-            cidr_ipv4=ANYWHERE_IPV4,
-            description="outbound to AWS APIs, package mirrors and the database",
-            opts=child,
+            instances,
+            "outbound to AWS APIs, package mirrors and the database",
         )
         ports = [HTTP_PORT] + ([HTTPS_PORT] if settings.https else [])
         if settings.single:

@@ -37,7 +37,7 @@ from components.hosting.settings import (
 )
 from components.hosting.web import AppHosting
 from components.iam import account_id, policy_document
-from components.instances import SSM_MANAGED_INSTANCE_POLICY
+from components.instances import SSM_MANAGED_INSTANCE_POLICY, outbound_anywhere
 from components.naming import physical_prefix, worker_environment_name
 
 # The web tier's managed policy covers what every Beanstalk instance does (its logs, health,
@@ -186,13 +186,11 @@ class Worker(Component):
             description="Worker instances: nothing in, out to AWS APIs and the database",
             opts=self.child(),
         )
-        aws.vpc.SecurityGroupEgressRule(
+        outbound_anywhere(
+            self,
             f"{self.prefix}-instances-out",
-            security_group_id=group.id,
-            ip_protocol="-1",
-            cidr_ipv4="0.0.0.0/0",
-            description="outbound to AWS APIs, package mirrors and the database",
-            opts=self.child(),
+            group,
+            "outbound to AWS APIs, package mirrors and the database",
         )
         return group
 
