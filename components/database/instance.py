@@ -16,12 +16,7 @@ import pulumi_random as random
 from components.alarms import WatchedDatabase
 from components.base import Component
 from components.database.settings import DatabaseSettings, RestoreSettings
-from components.engines import (
-    ENGINES,
-    EngineSpec,
-    default_max_connections,
-    instance_memory_bytes,
-)
+from components.engines import ENGINES, EngineSpec, default_max_connections, instance_memory_bytes
 from components.iam import (
     account_administers,
     account_id,

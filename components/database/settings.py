@@ -9,10 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from components.engines import (
-    ENGINES,
-    EngineName,
-)
+from components.engines import ENGINES, EngineName
 from components.fields import (
     Check,
     Choice,
@@ -25,10 +22,7 @@ from components.fields import (
     Whole,
     setting,
 )
-from components.iam import (
-    KMS_KEY_ARN,
-    regional_arn_problem,
-)
+from components.iam import KMS_KEY_ARN, regional_arn_problem
 from components.logs import LOG_RETENTION_DAYS
 from components.regions import REGIONS, partition_of
 
