@@ -29,7 +29,6 @@ RECOVER_ACTION = "arn:{partition}:automate:{region}:ec2:recover"
 RECOVER_METRIC = "StatusCheckFailed_System"
 RECOVER_PERIOD_SECONDS = 60
 RECOVER_EVALUATION_PERIODS = 2
-ROOT_VOLUME_GIB = 8  # the AL2023 AMI's own size
 
 
 @dataclass(frozen=True)
@@ -130,10 +129,10 @@ class NatInstance(Component):
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
             ),
+            # The AMI's own size; encrypted (with the account's default EBS key) and gp3.
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
-                encrypted=True, volume_type="gp3", volume_size=ROOT_VOLUME_GIB
+                encrypted=True, volume_type="gp3"
             ),
-            ebs_optimized=True,
             # Basic metrics are free; status checks (the recover alarm's) come every minute anyway.
             monitoring=False,
             user_data=USER_DATA,

@@ -194,6 +194,13 @@ def subnet_cidrs(cidr_block: str, zones: int) -> tuple[list[str], list[str]]:
     return public, private
 
 
+def subnets_offered(
+    offered: Sequence[str], zone_names: Sequence[str], subnet_ids: Sequence[str]
+) -> list[str]:
+    """The subnets (one per zone, in `zone_names`' order) in the zones a service is offered in."""
+    return [s for zone, s in zip(zone_names, subnet_ids, strict=True) if zone in offered]
+
+
 @dataclass
 class _Zone:
     """One zone's public subnet, private subnet and private route table."""
@@ -271,7 +278,8 @@ class Network(Component):
         self.app_in_public_subnets = settings.nat_gateways == "none"
         self._s3_endpoint(vpc, [z.private_table for z in zones], public_table)
         if settings.endpoints:
-            self._interface_endpoints(vpc, settings, [z.private for z in zones])
+            private = [z.private for z in zones]
+            self._interface_endpoints(vpc, settings, private, zone_names[: len(zones)])
         if settings.flow_logs:
             self._flow_logs(vpc, settings.flow_log_retention_days)
         self.public_subnet_ids = pulumi.Output.all(*[z.public.id for z in zones])
@@ -411,10 +419,16 @@ class Network(Component):
         self.egress.append(route)
 
     def _interface_endpoints(
-        self, vpc: aws.ec2.Vpc, settings: NetworkSettings, private: list[aws.ec2.Subnet]
+        self,
+        vpc: aws.ec2.Vpc,
+        settings: NetworkSettings,
+        private: list[aws.ec2.Subnet],
+        zone_names: Sequence[str],
     ) -> None:
-        """Each service through an endpoint in every private subnet: its private DNS name
-        resolves to the endpoint inside the VPC, so the traffic never needs NAT."""
+        """Each service through an endpoint in every private subnet of a zone that offers it:
+        its private DNS name resolves to the endpoint inside the VPC, so the traffic never needs
+        NAT. The service's name and zones are AWS's answer (some are `cn.com.amazonaws.…` in
+        China; Beanstalk's are not in every zone)."""
         group = aws.ec2.SecurityGroup(
             f"{self.prefix}-endpoints-sg",
             vpc_id=vpc.id,
@@ -431,15 +445,22 @@ class Network(Component):
             description="HTTPS from the VPC",
             opts=self.child(),
         )
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         for service in settings.endpoints:
+            found = aws.ec2.get_vpc_endpoint_service_output(
+                service=service,
+                service_type="Interface",
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            )
+            subnet_ids = pulumi.Output.all(
+                found.availability_zones, *[s.id for s in private]
+            ).apply(lambda values: subnets_offered(values[0], zone_names, values[1:]))
             aws.ec2.VpcEndpoint(
                 f"{self.prefix}-{service}-endpoint",
                 vpc_id=vpc.id,
-                service_name=pulumi.Output.concat("com.amazonaws.", region, ".", service),
+                service_name=found.service_name,
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
-                subnet_ids=[subnet.id for subnet in private],
+                subnet_ids=subnet_ids,
                 security_group_ids=[group.id],
                 tags={"Name": f"{self.prefix}-{service}"},
                 opts=self.child(),

@@ -24,6 +24,7 @@ from components.alarms import AlarmsSettings
 from components.database import DatabaseSettings
 from components.fields import Check, Flag, Nested, Reader, TextMap, read_section, setting, shown
 from components.hosting import AppSettings, WorkerSettings
+from components.hosting.settings import nginx_timeout_problem
 from components.naming import environment_name, physical_name, worker_environment_name
 from components.network import NetworkSettings
 from components.regions import REGIONS
@@ -131,6 +132,12 @@ class StackSettings:
                 f"{len(self.tags)} tags; at most {MAX_TAGS} fit, as AWS allows 50 per resource "
                 "and Beanstalk and webstack set 6 of them",
             )
+        if self.worker.enabled:
+            bundle = self.worker.source_bundle or self.app.source_bundle
+            seconds = self.worker.visibility_timeout_seconds
+            why = nginx_timeout_problem(check.project_dir, bundle, seconds)
+            if why:
+                check.report("worker", why, "visibilityTimeoutSeconds")
         environments = [environment_name(check.physical_name)]
         if self.worker.enabled:
             environments.append(worker_environment_name(check.physical_name))

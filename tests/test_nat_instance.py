@@ -42,7 +42,8 @@ def test_the_instance_forwards_with_imdsv2_only_and_no_key() -> None:
     assert inputs["instanceType"] == "t4g.nano"
     assert inputs["sourceDestCheck"] is False  # it forwards what is not addressed to it
     assert inputs["metadataOptions"]["httpTokens"] == "required"
-    assert inputs["rootBlockDevice"]["encrypted"] is True
+    assert inputs["rootBlockDevice"] == {"encrypted": True, "volumeType": "gp3"}  # the AMI's size
+    assert "ebsOptimized" not in inputs  # the type's own default: some types refuse it
     assert "keyName" not in inputs  # reached through SSM only
     assert inputs["subnetId"] == "subnet-0123456789abcdef0"
     assert inputs["associatePublicIpAddress"] is False

@@ -7,7 +7,13 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.network import Network, NetworkArgs, NetworkSettings, subnet_cidrs
+from components.network import (
+    Network,
+    NetworkArgs,
+    NetworkSettings,
+    subnet_cidrs,
+    subnets_offered,
+)
 from components.settings import ConfigError
 from tests.support import by_id, component, settings_of, statements
 from tools.engine.mock_engine import Run
@@ -260,3 +266,35 @@ def test_a_block_too_small_for_the_subnets_is_refused() -> None:
     (problem,) = caught.value.problems
     assert problem.startswith("webstack:network.cidrBlock: '10.0.0.0/26' is too small for 3 zones")
     assert "use a /24 or larger block" in problem
+
+
+def test_an_endpoint_goes_only_into_the_zones_that_offer_its_service() -> None:
+    zones, subnets = (
+        ["us-east-1a", "us-east-1b", "us-east-1c"],
+        ["subnet-a", "subnet-b", "subnet-c"],
+    )
+    assert subnets_offered(["us-east-1a", "us-east-1c", "us-east-1d"], zones, subnets) == [
+        "subnet-a",
+        "subnet-c",
+    ]
+
+
+def test_endpoint_service_names_are_aws_answer_cn_prefixed_in_china() -> None:
+    from tools.engine.mock_engine import run_component
+
+    def build() -> None:
+        Network(
+            "network",
+            NetworkArgs(
+                settings_of(NetworkSettings, "webstack:network", {"endpoints": ["sqs", "logs"]}),
+                zones=("cn-north-1a", "cn-north-1b"),
+            ),
+        )
+
+    r = run_component(build, {"aws:region": "cn-north-1"})
+    names = sorted(
+        e.inputs["serviceName"]
+        for e in r.of_type(ENDPOINT)
+        if e.inputs["vpcEndpointType"] == "Interface"
+    )
+    assert names == ["cn.com.amazonaws.cn-north-1.sqs", "com.amazonaws.cn-north-1.logs"]

@@ -915,3 +915,32 @@ def test_a_decimal_is_read_from_a_number_or_its_text_and_kept_as_text(
 def test_a_decimal_outside_its_range_or_not_a_number_is_refused(value: Any) -> None:
     with pytest.raises(InvalidValueError, match=r"a number from 0\.001 to 20"):
         Decimal(0.001, 20.0).parse(value, "k", Reader())
+
+
+def test_a_worker_job_longer_than_nginx_waits_is_refused_naming_the_fix(tmp_path: Path) -> None:
+    from components.hosting.settings import nginx_timeout_problem
+
+    bundle = tmp_path / "jobs"
+    (bundle / ".platform" / "nginx" / "conf.d").mkdir(parents=True)
+    # No proxy_read_timeout: nginx's 60 s is the limit.
+    assert nginx_timeout_problem(tmp_path, "jobs", 61) is None
+    why = nginx_timeout_problem(tmp_path, "jobs", 300)
+    assert why is not None and "nginx on the workers gives up on a job after 60 s" in why
+    assert "proxy_read_timeout 300s;" in why
+    (bundle / ".platform" / "nginx" / "conf.d" / "t.conf").write_text("proxy_read_timeout 10m;\n")
+    assert nginx_timeout_problem(tmp_path, "jobs", 601) is None
+    assert nginx_timeout_problem(tmp_path, "jobs", 900) is not None
+    # The sample app waits as long as a job may take.
+    assert nginx_timeout_problem(PROJECT, "app", 36_000) is None
+
+
+def test_the_stack_refuses_a_worker_whose_bundle_would_cut_its_jobs_off() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(
+            {
+                "aws:region": "us-east-1",
+                "webstack:worker": json.dumps({"enabled": True, "sourceBundle": "schema"}),
+            },
+            project_dir=PROJECT,
+        )
+    assert "webstack:worker.visibilityTimeoutSeconds: 300 s, but nginx" in str(raised.value)

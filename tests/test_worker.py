@@ -104,6 +104,7 @@ def test_sqsd_takes_the_queue_with_timeouts_consistent_with_it() -> None:
         "WorkerQueueURL": queue.outputs["url"],
         "HttpPath": "/jobs/run",
         "MimeType": "application/json",
+        "HttpConnections": "8",  # the sample app's gunicorn serves 8 at once
         "VisibilityTimeout": "900",
         "InactivityTimeout": "899",  # a second under: a running job never reappears
         "ErrorVisibilityTimeout": "30",
@@ -234,3 +235,8 @@ def test_a_disabled_worker_refuses_settings_that_would_do_nothing() -> None:
 
     with pytest.raises(ConfigError, match=r"webstack:worker.maxInstances: has no effect"):
         settings_of(WorkerSettings, "webstack:worker", {"maxInstances": 3})
+
+
+def test_the_daemon_posts_no_more_jobs_at_once_than_asked() -> None:
+    options = rows(tiers(httpConnections=2))
+    assert options[(SQSD, "HttpConnections")] == "2"

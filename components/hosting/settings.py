@@ -124,6 +124,31 @@ def _instance_tls_problem(project_dir: Path, source: str) -> str | None:
     )
 
 
+NGINX_DEFAULT_TIMEOUT_SECONDS = 60
+_NGINX_TIMEOUT = re.compile(r"^\s*proxy_read_timeout\s+([0-9]+)(s|m|h)?\s*;", re.M)
+_NGINX_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def nginx_timeout_problem(project_dir: Path, source: str, seconds: int) -> str | None:
+    """Why the platform's nginx would cut off a job of `seconds` (its default is 60 s), or None:
+    the bundle's `.platform/nginx/conf.d/*.conf` must set a `proxy_read_timeout` as long."""
+    folder = project_dir / source / INSTANCE_NGINX_CONF
+    found = [
+        int(number) * _NGINX_UNITS[unit]
+        for conf in (sorted(folder.glob("*.conf")) if folder.is_dir() else [])
+        for number, unit in _NGINX_TIMEOUT.findall(conf.read_text())
+    ]
+    longest = max(found, default=NGINX_DEFAULT_TIMEOUT_SECONDS)
+    if seconds - 1 <= longest:
+        return None
+    return (
+        f"{seconds} s, but nginx on the workers gives up on a job after {longest} s and it runs "
+        f"again: put `proxy_read_timeout {seconds}s;` in {source}/{INSTANCE_NGINX_CONF}/*.conf "
+        "(the sample app has one), or give jobs at most "
+        f"{longest + 1} s"
+    )
+
+
 def check_instance_types(
     check: Check,
     types: tuple[str, ...],
@@ -477,6 +502,12 @@ class WorkerSettings:
     )
     max_receive_count: int = setting(
         5, Whole(1, 100), "deliveries of a job before it moves to the dead-letter queue"
+    )
+    http_connections: int = setting(
+        8,
+        Whole(1, 100),
+        "jobs sqsd posts to one instance at a time: what the app serves at once (the sample "
+        "app's gunicorn: 2 workers x 4 threads)",
     )
     retention_days: int = setting(
         4, Whole(1, SQS_MAX_RETENTION_DAYS), "days the queue keeps a job nobody has taken"

@@ -206,6 +206,8 @@ def _sqsd_options(settings: WorkerSettings, queue_url: pulumi.Input[str]) -> lis
         (sqsd, "WorkerQueueURL", queue_url),
         (sqsd, "HttpPath", settings.http_path),
         (sqsd, "MimeType", JOB_MIME_TYPE),
+        # More at once than the app serves would wait in nginx with their timeouts running.
+        (sqsd, "HttpConnections", str(settings.http_connections)),
         (sqsd, "VisibilityTimeout", str(settings.visibility_timeout_seconds)),
         (sqsd, "InactivityTimeout", str(settings.visibility_timeout_seconds - 1)),
         (sqsd, "ErrorVisibilityTimeout", str(RETRY_DELAY_SECONDS)),

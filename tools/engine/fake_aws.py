@@ -313,6 +313,28 @@ def _ssm_parameter(name: str, region: str) -> dict[str, Any]:
     return {"name": name, "value": ami, "insecureValue": ami, "type": "String", "id": name}
 
 
+# Interface endpoints AWS names with a `cn.` prefix in China (AWS CDK's vpc-endpoint.ts list).
+CHINA_PREFIXED = frozenset(
+    {"sqs", "sts", "monitoring", "elasticbeanstalk", "elasticbeanstalk-health"}
+)
+
+
+def _endpoint_service(service: str, region: str) -> dict[str, Any]:
+    china = region.startswith("cn-") and service in CHINA_PREFIXED
+    prefix = "cn.com.amazonaws" if china else "com.amazonaws"
+    name = f"{prefix}.{region}.{service}"
+    # Offline, every zone offers every service; AWS's answer may leave zones out.
+    zones = _zones(region)["names"]
+    return {
+        "service": service,
+        "serviceName": name,
+        "serviceType": "Interface",
+        "availabilityZones": zones,
+        "privateDnsName": f"{service}.{region}.amazonaws.com",
+        "id": name,
+    }
+
+
 def answer_invoke(
     token: str, inputs: dict[str, Any], region: str, account: Account | None = None
 ) -> dict[str, Any]:
@@ -346,6 +368,8 @@ def answer_invoke(
         return _snapshot(inputs["dbSnapshotIdentifier"], region, account)
     if token == "aws:rds/getInstance:getInstance":
         return _db_instance(inputs["dbInstanceIdentifier"], region, account)
+    if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+        return _endpoint_service(inputs["service"], region)
     if token == "aws:ssm/getParameter:getParameter":
         return _ssm_parameter(inputs["name"], region)
     if token == "aws:lb/getListener:getListener":

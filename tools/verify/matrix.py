@@ -27,6 +27,7 @@ POINT_IN_TIME = {"sourceInstance": "webstack-prod-db", "time": "2026-11-20T10:00
 WORKER_OWN_BUNDLE = {
     "enabled": True,
     "sourceBundle": "schema",
+    "visibilityTimeoutSeconds": 60,  # the bundle sets no nginx timeout: 60 s is its limit
     "maxInstances": 4,
     "maxReceiveCount": 3,
     "spot": {"enabled": True},
