@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.alarms import Alarms, AlarmsArgs, WatchedWorker
+from components.alarms import Alarms, AlarmsArgs
 from components.database import Database, DatabaseArgs
 from components.hosting import (
     AppConnections,
@@ -111,15 +111,7 @@ if settings.alarms_on:
             database=database.watched(),
             load_balancer_arn=app.load_balancer_arn,
             settings=settings.alarms,
-            worker=WatchedWorker(
-                environment_name=worker.environment_name,
-                queue_name=jobs.queue_name,
-                dead_letter_name=jobs.dead_letter_name,
-                longest_retried_seconds=settings.worker.visibility_timeout_seconds
-                * settings.worker.max_receive_count,
-            )
-            if worker and jobs
-            else None,
+            worker=worker.watched() if worker else None,
         ),
         aws_opts,
     )

@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
 from components.regions import partition_of
 
 Statement = Mapping[str, Any]
@@ -82,3 +83,15 @@ def regional_arn_problem(arn: str, region: str) -> str | None:
     if arn_region != region:
         return f"is in {arn_region}; the stack is in {region}, and it must be in the same region"
     return None
+
+
+def attach(owner: Component, role: aws.iam.Role, label: str, policies: tuple[str, ...]) -> None:
+    """The AWS managed `policies` on `role`, one attachment each."""
+    for policy in policies:
+        short = policy.rsplit("/", 1)[-1]
+        aws.iam.RolePolicyAttachment(
+            f"{owner.prefix}-{label}-{short}",
+            role=role.name,
+            policy_arn=managed_policy_arn(policy, owner),
+            opts=owner.child(),
+        )

@@ -7,6 +7,7 @@ import re
 import pulumi_aws as aws
 
 from components.base import Component
+from components.iam import attach, service_trust_policy
 
 EC2_SERVICE = "ec2.amazonaws.com"
 ANYWHERE_IPV4 = "0.0.0.0/0"
@@ -36,3 +37,19 @@ def outbound_anywhere(
         description=description,
         opts=owner.child(),
     )
+
+
+def instance_role(
+    owner: Component, policies: tuple[str, ...]
+) -> tuple[aws.iam.Role, aws.iam.InstanceProfile]:
+    """The instances' role, with `policies` (AWS managed), and its instance profile."""
+    role = aws.iam.Role(
+        f"{owner.prefix}-instance-role",
+        assume_role_policy=service_trust_policy(EC2_SERVICE),
+        opts=owner.child(),
+    )
+    attach(owner, role, "instance", policies)
+    profile = aws.iam.InstanceProfile(
+        f"{owner.prefix}-instance-profile", role=role.name, opts=owner.child()
+    )
+    return role, profile

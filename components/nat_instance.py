@@ -11,11 +11,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import Component
-from components.iam import managed_policy_arn, service_trust_policy
 from components.instances import (
-    EC2_SERVICE,
     SSM_MANAGED_INSTANCE_POLICY,
     architecture,
+    instance_role,
     outbound_anywhere,
 )
 
@@ -92,25 +91,11 @@ class NatInstance(Component):
         )
         return group
 
-    def _profile(self) -> aws.iam.InstanceProfile:
-        """A role with what SSM needs and nothing else: Session Manager instead of SSH."""
-        role = aws.iam.Role(
-            f"{self.prefix}-role",
-            assume_role_policy=service_trust_policy(EC2_SERVICE),
-            opts=self.child(),
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{self.prefix}-ssm",
-            role=role.name,
-            policy_arn=managed_policy_arn(SSM_MANAGED_INSTANCE_POLICY, self),
-            opts=self.child(),
-        )
-        return aws.iam.InstanceProfile(f"{self.prefix}-profile", role=role.name, opts=self.child())
-
     def _instance(self, args: NatInstanceArgs) -> aws.ec2.Instance:
         name = self.prefix
         group = self._security_group(args)
-        profile = self._profile()
+        # What SSM needs and nothing else: Session Manager instead of SSH.
+        _, profile = instance_role(self, (SSM_MANAGED_INSTANCE_POLICY,))
         ami = aws.ssm.get_parameter_output(
             name=AMI_PARAMETER.format(arch=architecture(args.instance_type)),
             opts=pulumi.InvokeOutputOptions(parent=self),

@@ -1,5 +1,5 @@
-"""What both tiers' environments are built from: Beanstalk's service role, an instance role and
-profile, the application and its versions, and the pinned platform."""
+"""What both tiers' environments are built from: Beanstalk's service role, the application and
+its versions (their instance roles: `instances.instance_role`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pulumi_aws as aws
 
 from components.base import Component
 from components.hosting.bundle import bundle_digest, version_label
-from components.iam import managed_policy_arn, service_trust_policy
-from components.instances import EC2_SERVICE
+from components.iam import attach, service_trust_policy
 from components.naming import physical_prefix
 from components.storage import Storage
 
@@ -26,18 +25,6 @@ APP_VERSIONS_KEPT = 50
 READY_TIMEOUT = "30m"
 
 
-def attach(owner: Component, role: aws.iam.Role, label: str, policies: tuple[str, ...]) -> None:
-    """The AWS managed `policies` on `role`, one attachment each."""
-    for policy in policies:
-        short = policy.rsplit("/", 1)[-1]
-        aws.iam.RolePolicyAttachment(
-            f"{owner.prefix}-{label}-{short}",
-            role=role.name,
-            policy_arn=managed_policy_arn(policy, owner),
-            opts=owner.child(),
-        )
-
-
 def service_role(owner: Component) -> aws.iam.Role:
     """The role Beanstalk acts with: enhanced health and managed updates."""
     role = aws.iam.Role(
@@ -49,22 +36,6 @@ def service_role(owner: Component) -> aws.iam.Role:
     )
     attach(owner, role, "service", SERVICE_ROLE_POLICIES)
     return role
-
-
-def instance_role(
-    owner: Component, policies: tuple[str, ...]
-) -> tuple[aws.iam.Role, aws.iam.InstanceProfile]:
-    """The instances' role, with `policies` (AWS managed), and its instance profile."""
-    role = aws.iam.Role(
-        f"{owner.prefix}-instance-role",
-        assume_role_policy=service_trust_policy(EC2_SERVICE),
-        opts=owner.child(),
-    )
-    attach(owner, role, "instance", policies)
-    profile = aws.iam.InstanceProfile(
-        f"{owner.prefix}-instance-profile", role=role.name, opts=owner.child()
-    )
-    return role, profile
 
 
 def application(owner: Component, service: aws.iam.Role) -> aws.elasticbeanstalk.Application:

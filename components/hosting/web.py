@@ -20,7 +20,6 @@ from components.hosting.environment import (
     READY_TIMEOUT,
     application,
     application_version,
-    instance_role,
     service_role,
 )
 from components.hosting.options import (
@@ -35,7 +34,12 @@ from components.hosting.options import (
     to_settings,
 )
 from components.hosting.settings import AppConnections, AppSettings
-from components.instances import ANYWHERE_IPV4, SSM_MANAGED_INSTANCE_POLICY, outbound_anywhere
+from components.instances import (
+    ANYWHERE_IPV4,
+    SSM_MANAGED_INSTANCE_POLICY,
+    instance_role,
+    outbound_anywhere,
+)
 from components.naming import environment_name, physical_prefix
 from components.storage import AccessLogDestination, Storage, StorageArgs, StorageSettings
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import WatchedWorker
 from components.base import Component
-from components.hosting.environment import READY_TIMEOUT, application_version, instance_role
+from components.hosting.environment import READY_TIMEOUT, application_version
 from components.hosting.options import (
     Setting,
     capacity_options,
@@ -37,7 +38,7 @@ from components.hosting.settings import (
 )
 from components.hosting.web import AppHosting
 from components.iam import account_id, policy_document
-from components.instances import SSM_MANAGED_INSTANCE_POLICY, outbound_anywhere
+from components.instances import SSM_MANAGED_INSTANCE_POLICY, instance_role, outbound_anywhere
 from components.naming import physical_prefix, worker_environment_name
 
 # The web tier's managed policy covers what every Beanstalk instance does (its logs, health,
@@ -113,7 +114,19 @@ class Worker(Component):
             opts=self.child(depends_on=list(args.egress), delete_before_replace=True),
         )
         self.environment_name = env.name
+        self._queue, self._settings = args.queue, args.settings
         self.register_outputs({"environment_name": self.environment_name})
+
+    def watched(self) -> WatchedWorker:
+        """What the alarms measure: the environment, its queues, and how long a job can be
+        retried (a visibility timeout for each delivery before the dead-letter queue)."""
+        return WatchedWorker(
+            environment_name=self.environment_name,
+            queue_name=self._queue.queue_name,
+            dead_letter_name=self._queue.dead_letter_name,
+            longest_retried_seconds=self._settings.visibility_timeout_seconds
+            * self._settings.max_receive_count,
+        )
 
     def _application_version(self, args: WorkerArgs) -> aws.elasticbeanstalk.ApplicationVersion:
         """The app's own version when the worker runs the app's code, else one of its own."""
